@@ -1,0 +1,234 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/darkshare/darkshare/pkg/auth"
+	"github.com/darkshare/darkshare/pkg/link"
+	"github.com/darkshare/darkshare/pkg/server"
+	"github.com/darkshare/darkshare/pkg/stats"
+	"github.com/darkshare/darkshare/store"
+)
+
+const usage = `darkshare: measurable dark social
+
+Usage:
+  darkshare [serve] [flags]          run the service (the default)
+  darkshare reset-admin-token [--db FILE]
+                                     make a new admin token in a stopped db and print it
+  darkshare help                     show this
+
+Run "darkshare serve -h" for the serve flags. Every flag also reads the
+environment variable DARKSHARE_<FLAG> (e.g. DARKSHARE_LISTEN) as its default.
+`
+
+// shutdownTimeout bounds how long in-flight requests may take at shutdown.
+const shutdownTimeout = 10 * time.Second
+
+// run is the whole program, minus process concerns, so tests can run it.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	var err error
+	switch cmd {
+	case "serve":
+		err = serve(ctx, args, getenv, stdout, stderr)
+	case "reset-admin-token":
+		err = resetAdminToken(ctx, args, getenv, stdout, stderr)
+	case "help", "-h", "--help":
+		_, err = io.WriteString(stdout, usage)
+	default:
+		err = fmt.Errorf("unknown command %q; run \"darkshare help\"", cmd)
+	}
+	if errors.Is(err, flag.ErrHelp) { // the flag set has printed the usage
+		return nil
+	}
+	return err
+}
+
+type serveConfig struct {
+	listen, db, baseURL, allowHost string
+	flushInterval                  time.Duration
+}
+
+func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
+	var cfg serveConfig
+	fs := flag.NewFlagSet("darkshare serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.listen, "listen", envOr(getenv, "DARKSHARE_LISTEN", "127.0.0.1:8080"), "address to listen on")
+	fs.StringVar(&cfg.db, "db", envOr(getenv, "DARKSHARE_DB", "./darkshare.db"), "bbolt database file (created if missing)")
+	fs.StringVar(&cfg.baseURL, "base-url", getenv("DARKSHARE_BASE_URL"), "prefix of the short URLs handed out (default: http://<listen address>)")
+	fs.StringVar(&cfg.allowHost, "allow-host", getenv("DARKSHARE_ALLOW_HOST"), "comma list of hosts anonymous callers may mint links for: news.example.org or *.example.org")
+	interval, err := envDuration(getenv, "DARKSHARE_FLUSH_INTERVAL", time.Second)
+	if err != nil {
+		return cfg, err
+	}
+	fs.DurationVar(&cfg.flushInterval, "flush-interval", interval, "how often counted clicks are written to the db (at most this much is lost on a crash)")
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if cfg.flushInterval <= 0 {
+		return cfg, fmt.Errorf("--flush-interval must be positive, not %s", cfg.flushInterval)
+	}
+	return cfg, nil
+}
+
+func envOr(getenv func(string) string, name, fallback string) string {
+	if v := getenv(name); v != "" {
+		return v
+	}
+	return fallback
+}
+
+func envDuration(getenv func(string) string, name string, fallback time.Duration) (time.Duration, error) {
+	v := getenv(name)
+	if v == "" {
+		return fallback, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s=%q is not a duration such as 1s or 500ms", name, v)
+	}
+	return d, nil
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := parseServeFlags(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	allow, err := link.ParseHostList(cfg.allowHost)
+	if err != nil {
+		return fmt.Errorf("--allow-host: %w", err)
+	}
+
+	db, err := store.Open(cfg.db)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := db.Close(); err != nil {
+			log.Error("close db", "err", err)
+		}
+	}()
+
+	admin := auth.NewService(db)
+	token, err := admin.Bootstrap(ctx, getenv("DARKSHARE_ADMIN_TOKEN"))
+	if err != nil {
+		return err
+	}
+	if token != "" {
+		fmt.Fprintf(stdout, "New admin token (shown once; only its hash is stored): %s\n", token)
+	}
+
+	// Listen before anything else can fail slowly, so a busy port is reported at once.
+	ln, err := net.Listen("tcp", cfg.listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.listen, err)
+	}
+	baseURL, err := resolveBaseURL(cfg.baseURL, ln.Addr())
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	ownHost, _ := url.Parse(baseURL)
+
+	links, err := link.NewService(db, allow, ownHost.Hostname())
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	agg := stats.NewAggregator(db, log)
+	app, err := server.New(server.Config{BaseURL: baseURL, Logger: log}, server.Deps{Links: links, Stats: agg, Auth: admin})
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	if allow.Empty() {
+		log.Warn("no --allow-host given: only the admin can mint links")
+	}
+
+	flushCtx, stopFlushing := context.WithCancel(context.Background())
+	var flusher sync.WaitGroup
+	flusher.Go(func() { agg.Run(flushCtx, cfg.flushInterval) })
+
+	served := make(chan error, 1)
+	go func() { served <- app.Listener(ln) }()
+	fmt.Fprintf(stdout, "darkshare listening on http://%s (short links: %s)\n", ln.Addr(), baseURL)
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-served:
+	}
+	log.Info("shutting down")
+	if err := app.ShutdownWithTimeout(shutdownTimeout); err != nil {
+		log.Error("shutdown", "err", err)
+	}
+	stopFlushing()
+	flusher.Wait()
+	// Nothing records clicks any more: this flush writes the last of them.
+	if err := agg.Flush(context.Background()); err != nil {
+		return errors.Join(serveErr, fmt.Errorf("final flush lost %d clicks: %w", agg.Pending(), err))
+	}
+	return serveErr
+}
+
+// resolveBaseURL returns explicit, or derives http://host:port from the
+// listener, using localhost for a wildcard address.
+func resolveBaseURL(explicit string, addr net.Addr) (string, error) {
+	if explicit != "" {
+		u, err := url.Parse(explicit)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			return "", fmt.Errorf("--base-url %q must be an absolute http(s) URL with no query", explicit)
+		}
+		return strings.TrimSuffix(explicit, "/"), nil
+	}
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return "http://" + addr.String(), nil
+	}
+	host := tcp.IP.String()
+	if tcp.IP.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, fmt.Sprint(tcp.Port)), nil
+}
+
+func resetAdminToken(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("darkshare reset-admin-token", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("db", envOr(getenv, "DARKSHARE_DB", "./darkshare.db"), "bbolt database file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	db, err := store.Open(*path)
+	if err != nil {
+		return err
+	}
+	token, err := auth.NewService(db).ResetAdminToken(ctx)
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "New admin token (shown once; the old one no longer works): %s\n", token)
+	return err
+}

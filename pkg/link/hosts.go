@@ -1,0 +1,55 @@
+package link
+
+import (
+	"fmt"
+	"strings"
+)
+
+// HostList is a set of host patterns: exact names ("news.example.org") and
+// wildcards ("*.example.org", which matches any subdomain but not the bare
+// domain). The zero value matches nothing.
+type HostList struct {
+	exact    map[string]bool
+	suffixes []string // ".example.org" for "*.example.org"
+}
+
+// ParseHostList parses a comma-separated list of host patterns. Entries are
+// normalised like target hosts, so "NEWS.Example.org." and IDNs match as a
+// browser would. It returns an error wrapping ErrInvalidURL for a malformed
+// entry.
+func ParseHostList(list string) (HostList, error) {
+	hl := HostList{exact: map[string]bool{}}
+	for entry := range strings.SplitSeq(list, ",") {
+		entry = strings.TrimSpace(entry)
+		if entry == "" {
+			continue
+		}
+		wildcard := strings.HasPrefix(entry, "*.")
+		host, err := NormalizeHost(strings.TrimPrefix(entry, "*."))
+		if err != nil || strings.ContainsAny(host, "*/:@") {
+			return HostList{}, fmt.Errorf("%w: allowed host %q is not a host name or *.domain", ErrInvalidURL, entry)
+		}
+		if wildcard {
+			hl.suffixes = append(hl.suffixes, "."+host)
+		} else {
+			hl.exact[host] = true
+		}
+	}
+	return hl, nil
+}
+
+// Allows reports whether host, already normalised by NormalizeHost, is on the list.
+func (hl HostList) Allows(host string) bool {
+	if hl.exact[host] {
+		return true
+	}
+	for _, s := range hl.suffixes {
+		if len(host) > len(s) && strings.HasSuffix(host, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// Empty reports whether the list has no entries.
+func (hl HostList) Empty() bool { return len(hl.exact) == 0 && len(hl.suffixes) == 0 }

@@ -1,0 +1,160 @@
+package link
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"golang.org/x/net/idna"
+)
+
+// MaxURLLength bounds a target URL, before and after normalisation. Browsers
+// and chat apps truncate or refuse far shorter ones, so longer input is abuse.
+const MaxURLLength = 2048
+
+// trackingPrefixes and trackingParams are query parameters that identify a
+// campaign or a click rather than a page. Two shares of one page that differ
+// only in them must give the same code, so they are stripped.
+var trackingPrefixes = []string{"utm_", "mtm_", "__hs"}
+
+var trackingParams = map[string]bool{
+	"fbclid": true, "gclid": true, "gclsrc": true, "dclid": true, "gbraid": true,
+	"wbraid": true, "msclkid": true, "mc_eid": true, "mc_cid": true, "igshid": true,
+	"yclid": true, "twclid": true, "ttclid": true, "li_fat_id": true, "_ga": true,
+	"_gl": true, "_hsenc": true, "_hsmi": true, "hsctatrk": true, "mkt_tok": true,
+	"oly_anon_id": true, "oly_enc_id": true, "vero_id": true, "rb_clickid": true,
+	"s_cid": true, "srsltid": true, "epik": true, "xtor": true, "ref_src": true,
+	"pk_campaign": true, "pk_kwd": true, "pk_keyword": true, "pk_source": true,
+	"pk_medium": true, "pk_content": true, "pk_cid": true,
+}
+
+// Normalize returns the canonical form of an http(s) target URL: lowercase
+// scheme and host (IDNs in punycode, no trailing dot), no default port, no
+// fragment, no tracking parameters, and "/" for an empty path. The remaining
+// query keeps its order and encoding, since servers may depend on both.
+//
+// It returns an error wrapping ErrInvalidURL, with a message fit for the
+// caller, for anything that is not an absolute http(s) URL with a host, that
+// carries credentials, contains a backslash, or is longer than MaxURLLength.
+func Normalize(raw string) (string, error) {
+	raw = strings.TrimSpace(raw)
+	switch {
+	case raw == "":
+		return "", fmt.Errorf("%w: url is required", ErrInvalidURL)
+	case len(raw) > MaxURLLength:
+		return "", fmt.Errorf("%w: url is longer than %d bytes", ErrInvalidURL, MaxURLLength)
+	case strings.Contains(raw, `\`):
+		// Browsers read "\" as "/", so "https://a.org\@b.org" means different
+		// hosts to us and to them.
+		return "", fmt.Errorf("%w: url contains a backslash", ErrInvalidURL)
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", fmt.Errorf("%w: url does not parse", ErrInvalidURL)
+	}
+	scheme := strings.ToLower(u.Scheme)
+	if scheme != "http" && scheme != "https" {
+		return "", fmt.Errorf("%w: scheme must be http or https", ErrInvalidURL)
+	}
+	if u.Opaque != "" || u.Host == "" {
+		return "", fmt.Errorf("%w: url has no host", ErrInvalidURL)
+	}
+	if u.User != nil {
+		return "", fmt.Errorf("%w: url must not carry a user name or password", ErrInvalidURL)
+	}
+	host, err := NormalizeHost(u.Hostname())
+	if err != nil {
+		return "", err
+	}
+	port, err := normalizePort(scheme, u.Port())
+	if err != nil {
+		return "", err
+	}
+	out := url.URL{Scheme: scheme, Host: joinHostPort(host, port), RawQuery: stripTracking(u.RawQuery)}
+	out.Path, out.RawPath = u.Path, u.RawPath
+	if out.Path == "" {
+		out.Path = "/"
+	}
+	s := out.String()
+	if len(s) > MaxURLLength {
+		return "", fmt.Errorf("%w: url is longer than %d bytes", ErrInvalidURL, MaxURLLength)
+	}
+	return s, nil
+}
+
+// NormalizeHost returns host lowercased, without a trailing dot, with an
+// internationalised name in its punycode (ASCII) form. IP literals are kept in
+// Go's canonical text form, without brackets. It returns an error wrapping
+// ErrInvalidURL for an empty or malformed host.
+func NormalizeHost(host string) (string, error) {
+	host = strings.TrimSuffix(host, ".")
+	if host == "" {
+		return "", fmt.Errorf("%w: url has no host", ErrInvalidURL)
+	}
+	if ip := net.ParseIP(host); ip != nil {
+		return ip.String(), nil
+	}
+	ascii, err := idna.Lookup.ToASCII(host)
+	if err != nil || ascii == "" {
+		return "", fmt.Errorf("%w: host %q is not a valid domain name", ErrInvalidURL, host)
+	}
+	return ascii, nil
+}
+
+func normalizePort(scheme, port string) (string, error) {
+	if port == "" {
+		return "", nil
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 1 || n > 65535 {
+		return "", fmt.Errorf("%w: port %q is out of range", ErrInvalidURL, port)
+	}
+	if (scheme == "http" && n == 80) || (scheme == "https" && n == 443) {
+		return "", nil
+	}
+	return strconv.Itoa(n), nil
+}
+
+func joinHostPort(host, port string) string {
+	if strings.Contains(host, ":") { // IPv6 literal
+		host = "[" + host + "]"
+	}
+	if port == "" {
+		return host
+	}
+	return host + ":" + port
+}
+
+// stripTracking drops tracking parameters and empty pairs from a raw query,
+// leaving every other pair byte for byte as it was.
+func stripTracking(rawQuery string) string {
+	if rawQuery == "" {
+		return ""
+	}
+	kept := make([]string, 0, strings.Count(rawQuery, "&")+1)
+	for pair := range strings.SplitSeq(rawQuery, "&") {
+		if pair == "" {
+			continue
+		}
+		key, _, _ := strings.Cut(pair, "=")
+		if k, err := url.QueryUnescape(key); err == nil && isTracking(strings.ToLower(k)) {
+			continue
+		}
+		kept = append(kept, pair)
+	}
+	return strings.Join(kept, "&")
+}
+
+func isTracking(key string) bool {
+	if trackingParams[key] {
+		return true
+	}
+	for _, p := range trackingPrefixes {
+		if strings.HasPrefix(key, p) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,59 @@
+package server
+
+import (
+	"errors"
+
+	"github.com/darkshare/darkshare/pkg/link"
+	"github.com/darkshare/darkshare/pkg/stats"
+)
+
+// chart is a bar chart drawn as SVG on the server, so it needs no script and
+// is the same picture for every reader; the table under it carries the numbers.
+type chart struct {
+	Width, Height    int
+	Baseline, LabelY int
+	From, To         string
+	Max              uint64
+	Bars             []bar
+}
+
+type bar struct {
+	X, Y, W, H int
+	Date       string
+	N          uint64
+}
+
+const (
+	chartWidth     = 600
+	chartPlotH     = 160
+	chartLabelRoom = 18
+)
+
+// dayChart draws one bar per day for the days days ending with last.
+func dayChart(perDay map[stats.Day]uint64, last stats.Day, days int) chart {
+	first := last - stats.Day(days-1)
+	ch := chart{
+		Width: chartWidth, Height: chartPlotH + chartLabelRoom,
+		Baseline: chartPlotH, LabelY: chartPlotH + chartLabelRoom - 4,
+		From: first.String(), To: last.String(),
+	}
+	for d := first; d <= last; d++ {
+		ch.Max = max(ch.Max, perDay[d])
+	}
+	slot := chartWidth / days
+	for i := range days {
+		d := first + stats.Day(i)
+		n := perDay[d]
+		h := 0
+		if ch.Max > 0 {
+			h = int(n * uint64(chartPlotH-4) / ch.Max)
+		}
+		if n > 0 && h < 2 {
+			h = 2 // a day with a click stays visible
+		}
+		ch.Bars = append(ch.Bars, bar{X: i*slot + 1, Y: chartPlotH - h, W: slot - 2, H: h, Date: d.String(), N: n})
+	}
+	return ch
+}
+
+func isNotFound(err error) bool { return errors.Is(err, link.ErrNotFound) }

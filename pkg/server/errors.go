@@ -1,0 +1,103 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/darkshare/darkshare/pkg/auth"
+	"github.com/darkshare/darkshare/pkg/link"
+)
+
+// errBadRequest marks malformed requests found by the HTTP layer itself
+// (JSON syntax, wrong types, bad query parameters).
+var errBadRequest = errors.New("bad request")
+
+// errorStatuses maps domain errors to HTTP: the one place that does.
+var errorStatuses = []struct {
+	err    error
+	status int
+	code   string
+}{
+	{link.ErrInvalidURL, http.StatusBadRequest, "invalid_url"},
+	{link.ErrUnknownChannel, http.StatusBadRequest, "unknown_channel"},
+	{errBadRequest, http.StatusBadRequest, "bad_request"},
+	{auth.ErrUnauthorized, http.StatusUnauthorized, "unauthorized"},
+	{link.ErrHostNotAllowed, http.StatusForbidden, "host_not_allowed"},
+	{link.ErrNotFound, http.StatusNotFound, "not_found"},
+}
+
+// fiberMessages replace Fiber's terse texts where the client can act on more.
+var fiberMessages = map[int]string{
+	http.StatusRequestEntityTooLarge:       "the request body is larger than 16 KiB",
+	http.StatusRequestHeaderFieldsTooLarge: "the request line and headers are larger than 16 KiB",
+}
+
+// fiberCodes names the statuses Fiber itself answers with.
+var fiberCodes = map[int]string{
+	http.StatusBadRequest:                  "bad_request",
+	http.StatusNotFound:                    "not_found",
+	http.StatusMethodNotAllowed:            "method_not_allowed",
+	http.StatusRequestEntityTooLarge:       "body_too_large",
+	http.StatusRequestHeaderFieldsTooLarge: "headers_too_large",
+	http.StatusTooManyRequests:             "rate_limited",
+	http.StatusRequestTimeout:              "timeout",
+}
+
+type apiError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// classify returns the status, code and client-safe message for err.
+func classify(err error) (int, string, string) {
+	for _, e := range errorStatuses {
+		if errors.Is(err, e.err) {
+			return e.status, e.code, err.Error()
+		}
+	}
+	var fe *fiber.Error
+	if errors.As(err, &fe) && fe.Code < 500 {
+		code, ok := fiberCodes[fe.Code]
+		if !ok {
+			code = strings.ToLower(strings.ReplaceAll(http.StatusText(fe.Code), " ", "_"))
+		}
+		message, ok := fiberMessages[fe.Code]
+		if !ok {
+			message = fe.Message
+		}
+		return fe.Code, code, message
+	}
+	return http.StatusInternalServerError, "internal", "internal error; the details are in the server log"
+}
+
+// handleError answers every error returned by a handler: JSON under /api/,
+// a page elsewhere. A 5xx is logged in full and answered generically.
+func (s *server) handleError(c *fiber.Ctx, err error) error {
+	status, code, message := classify(err)
+	if status >= 500 {
+		s.log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	if wantsJSON(c) {
+		return c.Status(status).JSON(fiber.Map{"error": apiError{Code: code, Message: message}})
+	}
+	title := http.StatusText(status)
+	if status == http.StatusNotFound {
+		title = "No such link"
+		message = "This address does not lead anywhere. If someone sent it to you, it may have been mistyped or cut short."
+	}
+	return s.page(c, status, "error.html", errorPage{Title: title, Message: message})
+}
+
+type errorPage struct {
+	Admin          bool
+	Title, Message string
+}
+
+func wantsJSON(c *fiber.Ctx) bool {
+	p := c.Path()
+	return strings.HasPrefix(p, "/api/") || p == "/healthz"
+}

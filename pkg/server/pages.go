@@ -1,0 +1,53 @@
+package server
+
+import (
+	"github.com/gofiber/fiber/v2"
+)
+
+// pageCSP allows nothing but this origin's own files: no inline script, no
+// other host, no framing.
+const pageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+
+// page renders an HTML page with the headers every page carries. Stats URLs
+// hold a secret key, hence no-referrer.
+func (s *server) page(c *fiber.Ctx, status int, name string, data any) error {
+	body, err := s.pages.Render(name, data)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentSecurityPolicy, pageCSP)
+	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+	c.Set(fiber.HeaderReferrerPolicy, "no-referrer")
+	c.Set(fiber.HeaderXFrameOptions, "DENY")
+	c.Set(fiber.HeaderCacheControl, "private, no-store")
+	c.Type("html", "utf-8")
+	return c.Status(status).Send(body)
+}
+
+func apiHeaders(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Next()
+}
+
+func (s *server) index() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		admin, err := s.isAdmin(c)
+		if err != nil {
+			return err
+		}
+		return s.page(c, fiber.StatusOK, "index.html", struct{ Admin bool }{admin})
+	}
+}
+
+func (s *server) health() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if err := s.Stats.Healthy(); err != nil {
+			s.log.Warn("health check failing", "err", err)
+			return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{
+				"status": "failing", "reason": "the last write of click counts failed; counts are kept in memory and retried (see the server log)",
+			})
+		}
+		return c.JSON(fiber.Map{"status": "ok"})
+	}
+}

@@ -1,0 +1,84 @@
+// Package server is darkshare's HTTP layer: a thin Fiber app over the domain
+// services of pkg/link, pkg/stats and pkg/auth.
+package server
+
+import (
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/darkshare/darkshare/pkg/auth"
+	"github.com/darkshare/darkshare/pkg/link"
+	"github.com/darkshare/darkshare/pkg/stats"
+	"github.com/darkshare/darkshare/templates"
+)
+
+// Config is what the app needs to know about where it runs.
+type Config struct {
+	// BaseURL prefixes every short URL handed out, e.g. "https://s.example.org".
+	BaseURL string
+	Logger  *slog.Logger
+}
+
+// Deps are the domain services the handlers call.
+type Deps struct {
+	Links *link.Service
+	Stats *stats.Aggregator
+	Auth  *auth.Service
+}
+
+const (
+	// bodyLimit fits a mint request with a maximal URL and every channel, and
+	// the login form, with room to spare.
+	bodyLimit = 16 << 10
+	// readBufferSize bounds the request line plus headers: a stats query
+	// carries a full page URL, percent-encoded.
+	readBufferSize = 16 << 10
+)
+
+// server holds what handlers share. It has no mutable state.
+type server struct {
+	base  string // BaseURL without trailing slash
+	https bool
+	log   *slog.Logger
+	pages *templates.Set
+	Deps
+}
+
+// New returns the Fiber app serving darkshare. It parses every template, so a
+// broken one fails here rather than on a request.
+func New(cfg Config, deps Deps) (*fiber.App, error) {
+	base, err := url.Parse(cfg.BaseURL)
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return nil, fmt.Errorf("base url %q must be an absolute http(s) URL", cfg.BaseURL)
+	}
+	pages, err := templates.Parse()
+	if err != nil {
+		return nil, err
+	}
+	s := &server{
+		base:  strings.TrimSuffix(cfg.BaseURL, "/"),
+		https: base.Scheme == "https",
+		log:   cfg.Logger,
+		pages: pages,
+		Deps:  deps,
+	}
+	app := fiber.New(fiber.Config{
+		AppName:               "darkshare",
+		DisableStartupMessage: true,
+		BodyLimit:             bodyLimit,
+		ReadBufferSize:        readBufferSize,
+		ErrorHandler:          s.handleError,
+	})
+	s.routes(app)
+	return app, nil
+}
+
+func (s *server) shortURL(code string) string { return s.base + "/" + code }
+func (s *server) qrURL(code string) string    { return s.base + "/" + code + "/qr.png" }
+func (s *server) statsURL(l link.Link) string {
+	return s.base + "/stats/" + l.Code + "?key=" + url.QueryEscape(l.StatsKey)
+}

@@ -1,0 +1,182 @@
+package server
+
+import (
+	"crypto/subtle"
+	"fmt"
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/darkshare/darkshare/pkg/auth"
+	"github.com/darkshare/darkshare/pkg/link"
+	"github.com/darkshare/darkshare/pkg/stats"
+)
+
+// errNoStats is the one answer to an unknown code and to a wrong key, so the
+// stats endpoints cannot be used to find out which codes exist.
+var errNoStats = fmt.Errorf("%w: no link has this code and key", link.ErrNotFound)
+
+var errStatsCredentials = fmt.Errorf("%w: pass the link's stats key as ?key=, or the admin token as a bearer token", auth.ErrUnauthorized)
+
+type linkStats struct {
+	Code      string       `json:"code"`
+	URL       string       `json:"url"`
+	Channel   link.Channel `json:"channel"`
+	CreatedAt time.Time    `json:"created_at"`
+	ShortURL  string       `json:"short_url"`
+	QRURL     string       `json:"qr_url"`
+	Clicks    uint64       `json:"clicks"`
+	Days      []dayStats   `json:"days"`
+}
+
+type dayStats struct {
+	Date   string `json:"date"`
+	Clicks uint64 `json:"clicks"`
+}
+
+func (s *server) linkStatsJSON() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		admin, err := s.isAdmin(c)
+		if err != nil {
+			return err
+		}
+		key := c.Query("key")
+		if !admin && key == "" {
+			return errStatsCredentials
+		}
+		l, sum, err := s.statsFor(c, c.Params("code"), key, admin)
+		if err != nil {
+			return err
+		}
+		return c.JSON(s.linkStats(l, sum))
+	}
+}
+
+// statsFor returns a link and its counts if the caller is the admin or holds
+// the link's stats key; otherwise errNoStats, whether or not the code exists.
+func (s *server) statsFor(c *fiber.Ctx, code, key string, admin bool) (link.Link, stats.Summary, error) {
+	l, err := s.Links.Get(c.UserContext(), code)
+	if isNotFound(err) {
+		return link.Link{}, stats.Summary{}, errNoStats
+	}
+	if err != nil {
+		return link.Link{}, stats.Summary{}, err
+	}
+	if !admin && subtle.ConstantTimeCompare([]byte(key), []byte(l.StatsKey)) != 1 {
+		return link.Link{}, stats.Summary{}, errNoStats
+	}
+	sum, err := s.Stats.Summary(c.UserContext(), l.Code)
+	return l, sum, err
+}
+
+func (s *server) linkStats(l link.Link, sum stats.Summary) linkStats {
+	out := linkStats{
+		Code: l.Code, URL: l.URL, Channel: l.Channel, CreatedAt: l.CreatedAt,
+		ShortURL: s.shortURL(l.Code), QRURL: s.qrURL(l.Code),
+		Clicks: sum.Totals[stats.Clicks], Days: []dayStats{},
+	}
+	for _, d := range sum.Days {
+		out.Days = append(out.Days, dayStats{Date: d.Day.String(), Clicks: d.Counts[stats.Clicks]})
+	}
+	return out
+}
+
+type pageStats struct {
+	URL      string                        `json:"url"`
+	Clicks   uint64                        `json:"clicks"`
+	Channels map[link.Channel]channelStats `json:"channels"`
+}
+
+type channelStats struct {
+	Code     string `json:"code"`
+	ShortURL string `json:"short_url"`
+	Clicks   uint64 `json:"clicks"`
+}
+
+// pageStatsJSON answers the admin with the counts of every channel of a page.
+func (s *server) pageStatsJSON() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		admin, err := s.isAdmin(c)
+		if err != nil {
+			return err
+		}
+		if !admin {
+			return fmt.Errorf("%w: per-page stats need the admin token as a bearer token", auth.ErrUnauthorized)
+		}
+		if c.Query("url") == "" {
+			return fmt.Errorf("%w: pass the page as ?url=", errBadRequest)
+		}
+		target, links, err := s.Links.ByURL(c.UserContext(), c.Query("url"))
+		if err != nil {
+			return err
+		}
+		if len(links) == 0 {
+			return fmt.Errorf("%w: no links have been minted for %s", link.ErrNotFound, target)
+		}
+		out := pageStats{URL: target, Channels: make(map[link.Channel]channelStats, len(links))}
+		for _, l := range links {
+			sum, err := s.Stats.Summary(c.UserContext(), l.Code)
+			if err != nil {
+				return err
+			}
+			n := sum.Totals[stats.Clicks]
+			out.Clicks += n
+			out.Channels[l.Channel] = channelStats{Code: l.Code, ShortURL: s.shortURL(l.Code), Clicks: n}
+		}
+		return c.JSON(out)
+	}
+}
+
+// linkStatsPage is the HTML view of linkStatsJSON. Without credentials it
+// sends the visitor to the login form, which brings them back.
+func (s *server) linkStatsPage() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		admin, err := s.isAdmin(c)
+		if err != nil {
+			return err
+		}
+		key := c.Query("key")
+		if !admin && key == "" {
+			return c.Redirect("/login?next="+url.QueryEscape(c.OriginalURL()), fiber.StatusSeeOther)
+		}
+		l, sum, err := s.statsFor(c, c.Params("code"), key, admin)
+		if err != nil {
+			return err
+		}
+		return s.page(c, fiber.StatusOK, "stats.html", s.statsPage(l, sum, stats.DayOf(c.Context().Time()), admin))
+	}
+}
+
+type statsPage struct {
+	Admin           bool
+	Link            link.Link
+	ShortURL, QRURL string
+	Clicks          uint64
+	Last7, Today    uint64
+	Chart           chart
+	Days            []dayStats // newest first
+}
+
+func (s *server) statsPage(l link.Link, sum stats.Summary, today stats.Day, admin bool) statsPage {
+	p := statsPage{
+		Admin: admin, Link: l, ShortURL: s.shortURL(l.Code), QRURL: s.qrURL(l.Code),
+		Clicks: sum.Totals[stats.Clicks],
+	}
+	perDay := make(map[stats.Day]uint64, len(sum.Days))
+	for _, d := range sum.Days {
+		n := d.Counts[stats.Clicks]
+		perDay[d.Day] = n
+		if d.Day > today-7 {
+			p.Last7 += n
+		}
+		if n > 0 {
+			p.Days = append(p.Days, dayStats{Date: d.Day.String(), Clicks: n})
+		}
+	}
+	p.Today = perDay[today]
+	slices.Reverse(p.Days)
+	p.Chart = dayChart(perDay, today, 30)
+	return p
+}

@@ -1,0 +1,342 @@
+// Package store keeps darkshare's data in one bbolt file. It implements the
+// storage interfaces of pkg/link, pkg/stats and pkg/auth.
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/darkshare/darkshare/pkg/auth"
+	"github.com/darkshare/darkshare/pkg/link"
+	"github.com/darkshare/darkshare/pkg/stats"
+)
+
+// SchemaVersion is the layout this code reads and writes. Open refuses a db
+// written by a newer one.
+const SchemaVersion = 1
+
+// OpenTimeout bounds the wait for another process's lock on the file.
+const OpenTimeout = 2 * time.Second
+
+var (
+	bucketMeta     = []byte("meta")     // schema_version, admin_token_sha256
+	bucketLinks    = []byte("links")    // code -> JSON link.Link
+	bucketTargets  = []byte("targets")  // url \x00 channel -> code
+	bucketCounts   = []byte("counts")   // code \x00 day(uint32 BE) metric -> uint64 BE
+	bucketSessions = []byte("sessions") // sha256(session id) -> expiry (unix ns, BE)
+
+	keySchemaVersion = []byte("schema_version")
+	keyAdminToken    = []byte("admin_token_sha256")
+)
+
+// DB is a bbolt-backed store. It is safe for concurrent use.
+type DB struct {
+	bolt *bolt.DB
+}
+
+// Open opens or creates the db at path, creates its buckets and records the
+// schema version. It fails within OpenTimeout if another process holds the file.
+func Open(path string) (*DB, error) {
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: OpenTimeout})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("open %s: the file is locked by another process (is darkshare already running on it?)", path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if err := bdb.Update(initSchema); err != nil {
+		_ = bdb.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return &DB{bolt: bdb}, nil
+}
+
+func initSchema(tx *bolt.Tx) error {
+	for _, name := range [][]byte{bucketMeta, bucketLinks, bucketTargets, bucketCounts, bucketSessions} {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return fmt.Errorf("create bucket %s: %w", name, err)
+		}
+	}
+	meta := tx.Bucket(bucketMeta)
+	if v := meta.Get(keySchemaVersion); v != nil {
+		n, err := strconv.Atoi(string(v))
+		if err != nil {
+			return fmt.Errorf("schema version %q is not a number", v)
+		}
+		if n > SchemaVersion {
+			return fmt.Errorf("db schema version %d is newer than this binary's (%d): upgrade darkshare", n, SchemaVersion)
+		}
+	}
+	return meta.Put(keySchemaVersion, []byte(strconv.Itoa(SchemaVersion)))
+}
+
+// Close closes the file. Pending writes of callers must be done first.
+func (db *DB) Close() error { return db.bolt.Close() }
+
+// Check runs bbolt's consistency check and returns every problem it found, joined.
+func (db *DB) Check() error {
+	return db.bolt.View(func(tx *bolt.Tx) error {
+		var errs []error
+		for err := range tx.Check() {
+			errs = append(errs, err)
+		}
+		return errors.Join(errs...)
+	})
+}
+
+// Get implements link.Store.
+func (db *DB) Get(_ context.Context, code string) (link.Link, error) {
+	var l link.Link
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		var err error
+		l, err = getLink(tx, code)
+		return err
+	})
+	return l, err
+}
+
+func getLink(tx *bolt.Tx, code string) (link.Link, error) {
+	v := tx.Bucket(bucketLinks).Get([]byte(code))
+	if v == nil {
+		return link.Link{}, link.ErrNotFound
+	}
+	var l link.Link
+	// Unmarshal copies into l, so nothing of the transaction's memory escapes.
+	if err := json.Unmarshal(v, &l); err != nil {
+		return link.Link{}, fmt.Errorf("decode link %s: %w", code, err)
+	}
+	return l, nil
+}
+
+func targetKey(url string, ch link.Channel) []byte {
+	return []byte(url + "\x00" + string(ch))
+}
+
+// ByURL implements link.Store.
+func (db *DB) ByURL(_ context.Context, url string) ([]link.Link, error) {
+	links := []link.Link{}
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		prefix := []byte(url + "\x00")
+		c := tx.Bucket(bucketTargets).Cursor()
+		for k, code := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, code = c.Next() {
+			l, err := getLink(tx, string(code))
+			if err != nil {
+				return err
+			}
+			links = append(links, l)
+		}
+		return nil
+	})
+	slices.SortFunc(links, func(a, b link.Link) int {
+		return slices.Index(link.Channels, a.Channel) - slices.Index(link.Channels, b.Channel)
+	})
+	return links, err
+}
+
+// Mint implements link.Store. Existing links are read without taking the
+// writer lock, so repeated mints of a known page never write.
+func (db *DB) Mint(_ context.Context, url string, channels []link.Channel, create func(link.Channel) (link.Link, error)) ([]link.Link, error) {
+	var links []link.Link
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		var err error
+		links, err = existingLinks(tx, url, channels)
+		return err
+	})
+	if err == nil {
+		return links, nil
+	}
+	if !errors.Is(err, link.ErrNotFound) {
+		return nil, err
+	}
+	err = db.bolt.Update(func(tx *bolt.Tx) error {
+		links = links[:0]
+		for _, ch := range channels {
+			l, err := mintOne(tx, url, ch, create)
+			if err != nil {
+				return err
+			}
+			links = append(links, l)
+		}
+		return nil
+	})
+	return links, err
+}
+
+func existingLinks(tx *bolt.Tx, url string, channels []link.Channel) ([]link.Link, error) {
+	links := make([]link.Link, 0, len(channels))
+	targets := tx.Bucket(bucketTargets)
+	for _, ch := range channels {
+		code := targets.Get(targetKey(url, ch))
+		if code == nil {
+			return links, link.ErrNotFound
+		}
+		l, err := getLink(tx, string(code))
+		if err != nil {
+			return nil, err
+		}
+		links = append(links, l)
+	}
+	return links, nil
+}
+
+const mintAttempts = 5
+
+func mintOne(tx *bolt.Tx, url string, ch link.Channel, create func(link.Channel) (link.Link, error)) (link.Link, error) {
+	targets, linksB := tx.Bucket(bucketTargets), tx.Bucket(bucketLinks)
+	if code := targets.Get(targetKey(url, ch)); code != nil {
+		return getLink(tx, string(code))
+	}
+	for range mintAttempts {
+		l, err := create(ch)
+		if err != nil {
+			return link.Link{}, err
+		}
+		if linksB.Get([]byte(l.Code)) != nil {
+			continue
+		}
+		v, err := json.Marshal(l)
+		if err != nil {
+			return link.Link{}, fmt.Errorf("encode link: %w", err)
+		}
+		if err := linksB.Put([]byte(l.Code), v); err != nil {
+			return link.Link{}, fmt.Errorf("put link %s: %w", l.Code, err)
+		}
+		if err := targets.Put(targetKey(url, ch), []byte(l.Code)); err != nil {
+			return link.Link{}, fmt.Errorf("put target of %s: %w", l.Code, err)
+		}
+		return l, nil
+	}
+	return link.Link{}, fmt.Errorf("%w after %d attempts", link.ErrCodeTaken, mintAttempts)
+}
+
+// countKey is code, a zero byte, the day as a big-endian uint32, then the
+// metric: one link's counters are contiguous and in day order.
+func countKey(k stats.Key) []byte {
+	b := make([]byte, 0, len(k.Code)+5+len(k.Metric))
+	b = append(b, k.Code...)
+	b = append(b, 0)
+	b = binary.BigEndian.AppendUint32(b, uint32(k.Day))
+	return append(b, k.Metric...)
+}
+
+func parseCountKey(code string, key []byte) (stats.Key, bool) {
+	rest := key[len(code)+1:]
+	if len(rest) < 4 {
+		return stats.Key{}, false
+	}
+	return stats.Key{Code: code, Day: stats.Day(binary.BigEndian.Uint32(rest)), Metric: stats.Metric(rest[4:])}, true
+}
+
+// AddCounts implements stats.Store: one transaction, all or nothing.
+func (db *DB) AddCounts(_ context.Context, increments []stats.Count) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketCounts)
+		var v [8]byte
+		for _, inc := range increments {
+			k := countKey(inc.Key)
+			n := inc.N
+			if old := b.Get(k); len(old) == 8 {
+				n += binary.BigEndian.Uint64(old)
+			}
+			binary.BigEndian.PutUint64(v[:], n)
+			if err := b.Put(k, v[:]); err != nil {
+				return fmt.Errorf("put counter of %s: %w", inc.Code, err)
+			}
+		}
+		return nil
+	})
+}
+
+// Counts implements stats.Store.
+func (db *DB) Counts(_ context.Context, code string) ([]stats.Count, error) {
+	var out []stats.Count
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		prefix := append([]byte(code), 0)
+		c := tx.Bucket(bucketCounts).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			key, ok := parseCountKey(code, k)
+			if !ok || len(v) != 8 {
+				return fmt.Errorf("malformed counter %q", k)
+			}
+			out = append(out, stats.Count{Key: key, N: binary.BigEndian.Uint64(v)})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// AdminTokenHash implements auth.Store.
+func (db *DB) AdminTokenHash(_ context.Context) ([]byte, error) {
+	var h []byte
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketMeta).Get(keyAdminToken)
+		if v == nil {
+			return auth.ErrNoAdminToken
+		}
+		h = bytes.Clone(v)
+		return nil
+	})
+	return h, err
+}
+
+// SetAdminTokenHash implements auth.Store.
+func (db *DB) SetAdminTokenHash(_ context.Context, hash []byte) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put(keyAdminToken, hash)
+	})
+}
+
+// PutSession implements auth.Store.
+func (db *DB) PutSession(_ context.Context, hash []byte, expires time.Time) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketSessions)
+		now := time.Now().UnixNano()
+		var expired [][]byte
+		err := b.ForEach(func(k, v []byte) error {
+			if len(v) != 8 || int64(binary.BigEndian.Uint64(v)) < now {
+				expired = append(expired, bytes.Clone(k))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range expired {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		return b.Put(hash, binary.BigEndian.AppendUint64(nil, uint64(expires.UnixNano())))
+	})
+}
+
+// SessionExpiry implements auth.Store.
+func (db *DB) SessionExpiry(_ context.Context, hash []byte) (time.Time, error) {
+	var t time.Time
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketSessions).Get(hash)
+		if len(v) != 8 {
+			return auth.ErrNoSession
+		}
+		t = time.Unix(0, int64(binary.BigEndian.Uint64(v)))
+		return nil
+	})
+	return t, err
+}
+
+// DeleteSession implements auth.Store.
+func (db *DB) DeleteSession(_ context.Context, hash []byte) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketSessions).Delete(hash)
+	})
+}

@@ -1,0 +1,58 @@
+// Package templates holds darkshare's HTML pages, embedded in the binary.
+package templates
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"time"
+)
+
+//go:embed *.html
+var files embed.FS
+
+// Set is every page, parsed once. It is safe for concurrent use.
+type Set struct {
+	pages map[string]*template.Template
+}
+
+var funcs = template.FuncMap{
+	"date": func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
+}
+
+// Parse parses every page with the base layout. It fails on the first broken
+// template, so a bad page stops the server at startup instead of on a request.
+func Parse() (*Set, error) {
+	names, err := fs.Glob(files, "*.html")
+	if err != nil {
+		return nil, fmt.Errorf("list templates: %w", err)
+	}
+	s := &Set{pages: make(map[string]*template.Template)}
+	for _, name := range names {
+		if name == "base.html" {
+			continue
+		}
+		t, err := template.New(name).Funcs(funcs).ParseFS(files, "base.html", name)
+		if err != nil {
+			return nil, fmt.Errorf("parse %s: %w", name, err)
+		}
+		s.pages[name] = t
+	}
+	return s, nil
+}
+
+// Render executes page (a file name such as "stats.html") with data. It
+// renders into a buffer first, so a failing template never sends half a page.
+func (s *Set) Render(page string, data any) ([]byte, error) {
+	t, ok := s.pages[page]
+	if !ok {
+		return nil, fmt.Errorf("no template %q", page)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "base", data); err != nil {
+		return nil, fmt.Errorf("render %s: %w", page, err)
+	}
+	return buf.Bytes(), nil
+}
