@@ -241,15 +241,18 @@ func parseCountKey(code string, key []byte) (stats.Key, bool) {
 func (db *DB) AddCounts(_ context.Context, increments []stats.Count) error {
 	return db.bolt.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketCounts)
-		var v [8]byte
-		for _, inc := range increments {
+		// bbolt keeps the key and value slices until commit, so each put needs
+		// its own: one backing array for all values, 8 bytes each.
+		values := make([]byte, 8*len(increments))
+		for i, inc := range increments {
 			k := countKey(inc.Key)
 			n := inc.N
 			if old := b.Get(k); len(old) == 8 {
 				n += binary.BigEndian.Uint64(old)
 			}
-			binary.BigEndian.PutUint64(v[:], n)
-			if err := b.Put(k, v[:]); err != nil {
+			v := values[8*i : 8*i+8]
+			binary.BigEndian.PutUint64(v, n)
+			if err := b.Put(k, v); err != nil {
 				return fmt.Errorf("put counter of %s: %w", inc.Code, err)
 			}
 		}

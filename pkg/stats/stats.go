@@ -11,7 +11,14 @@ import (
 type Day int32
 
 // DayOf returns the UTC day of t.
-func DayOf(t time.Time) Day { return Day(t.Unix() / 86400) }
+func DayOf(t time.Time) Day {
+	s := t.Unix()
+	d := s / 86400
+	if s%86400 < 0 { // floor, not truncation, before 1970
+		d--
+	}
+	return Day(d)
+}
 
 // Time returns midnight UTC of d.
 func (d Day) Time() time.Time { return time.Unix(int64(d)*86400, 0).UTC() }

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"io"
+	"net"
+	"testing"
+	"time"
+)
+
+func TestServeFlags(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		want    serveConfig
+		wantErr bool
+	}{
+		{name: "defaults", want: serveConfig{listen: "127.0.0.1:8080", db: "./darkshare.db", flushInterval: time.Second}},
+		{
+			name: "env sets defaults",
+			env: map[string]string{"DARKSHARE_LISTEN": ":9000", "DARKSHARE_DB": "/data/d.db", "DARKSHARE_BASE_URL": "https://s.example.org",
+				"DARKSHARE_ALLOW_HOST": "*.example.org", "DARKSHARE_FLUSH_INTERVAL": "250ms"},
+			want: serveConfig{listen: ":9000", db: "/data/d.db", baseURL: "https://s.example.org", allowHost: "*.example.org", flushInterval: 250 * time.Millisecond},
+		},
+		{
+			name: "flags beat env",
+			args: []string{"--listen", "127.0.0.1:1", "--flush-interval", "2s", "--allow-host", "a.org"},
+			env:  map[string]string{"DARKSHARE_LISTEN": ":9000", "DARKSHARE_FLUSH_INTERVAL": "250ms", "DARKSHARE_ALLOW_HOST": "b.org"},
+			want: serveConfig{listen: "127.0.0.1:1", db: "./darkshare.db", allowHost: "a.org", flushInterval: 2 * time.Second},
+		},
+		{name: "bad env duration", env: map[string]string{"DARKSHARE_FLUSH_INTERVAL": "soon"}, wantErr: true},
+		{name: "zero interval", args: []string{"--flush-interval", "0s"}, wantErr: true},
+		{name: "unknown flag", args: []string{"--nope"}, wantErr: true},
+		{name: "stray argument", args: []string{"extra"}, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseServeFlags(tt.args, func(k string) string { return tt.env[k] }, io.Discard)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
+			}
+			if !tt.wantErr && got != tt.want {
+				t.Errorf("got %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestResolveBaseURL(t *testing.T) {
+	tests := []struct {
+		explicit string
+		addr     net.Addr
+		want     string
+		wantErr  bool
+	}{
+		{"", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080}, "http://127.0.0.1:8080", false},
+		{"", &net.TCPAddr{IP: net.IPv6unspecified, Port: 80}, "http://localhost:80", false},
+		{"", &net.TCPAddr{IP: net.IPv6loopback, Port: 9}, "http://[::1]:9", false},
+		{"https://s.example.org/", nil, "https://s.example.org", false},
+		{"https://s.example.org/go", nil, "https://s.example.org/go", false},
+		{"s.example.org", nil, "", true},
+		{"ftp://s.example.org", nil, "", true},
+		{"https://s.example.org/?x=1", nil, "", true},
+	}
+	for _, tt := range tests {
+		got, err := resolveBaseURL(tt.explicit, tt.addr)
+		if (err != nil) != tt.wantErr || got != tt.want {
+			t.Errorf("resolveBaseURL(%q, %v) = %q, %v; want %q", tt.explicit, tt.addr, got, err, tt.want)
+		}
+	}
+}
+
+func TestUnknownCommand(t *testing.T) {
+	if err := run(t.Context(), []string{"frobnicate"}, func(string) string { return "" }, io.Discard, io.Discard); err == nil {
+		t.Fatal("unknown command accepted")
+	}
+	if err := run(t.Context(), []string{"serve", "-h"}, func(string) string { return "" }, io.Discard, io.Discard); err != nil {
+		t.Fatalf("-h: %v", err)
+	}
+}

@@ -1,0 +1,147 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/darkshare/darkshare/pkg/auth"
+	"github.com/darkshare/darkshare/pkg/link"
+	"github.com/darkshare/darkshare/pkg/stats"
+	"github.com/darkshare/darkshare/store"
+)
+
+// testAllowList is the allow-list every test server runs with.
+const testAllowList = "news.example.org,*.example.com"
+
+// testEnv is a whole darkshare app over a real bbolt file in t.TempDir().
+type testEnv struct {
+	app   *fiber.App
+	db    *store.DB
+	agg   *stats.Aggregator
+	token string // the admin token
+	base  string // base URL of short links
+}
+
+// mustOpen opens a fresh db whose cleanup runs bbolt's consistency check
+// before closing it.
+func mustOpen(t testing.TB) *store.DB {
+	t.Helper()
+	db, err := store.Open(filepath.Join(t.TempDir(), "darkshare.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := db.Check(); err != nil {
+			t.Errorf("db check: %v", err)
+		}
+		if err := db.Close(); err != nil {
+			t.Errorf("close db: %v", err)
+		}
+	})
+	return db
+}
+
+// newTestEnv builds the app for base, on db.
+func newTestEnv(t testing.TB, db *store.DB, base string) *testEnv {
+	t.Helper()
+	return newTestEnvCounts(t, db, base, db)
+}
+
+// newTestEnvCounts is newTestEnv with click counts kept in counts.
+func newTestEnvCounts(t testing.TB, db *store.DB, base string, counts stats.Store) *testEnv {
+	t.Helper()
+	ctx := context.Background()
+	admin := auth.NewService(db)
+	token, err := admin.Bootstrap(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token == "" { // a db reused from an earlier env: take a fresh token
+		if token, err = admin.ResetAdminToken(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	allow, err := link.ParseHostList(testAllowList)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := strings.TrimPrefix(strings.TrimPrefix(base, "http://"), "https://")
+	host, _, err := net.SplitHostPort(u)
+	if err != nil {
+		host = u
+	}
+	links, err := link.NewService(db, allow, host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	agg := stats.NewAggregator(counts, log)
+	app, err := New(Config{BaseURL: base, Logger: log}, Deps{Links: links, Stats: agg, Auth: admin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testEnv{app: app, db: db, agg: agg, token: token, base: base}
+}
+
+// startServer runs the app on a real listener on 127.0.0.1 and stops it at cleanup.
+func startServer(t testing.TB) *testEnv {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := newTestEnv(t, mustOpen(t), "http://"+ln.Addr().String())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = env.app.Listener(ln)
+	}()
+	t.Cleanup(func() {
+		_ = env.app.Shutdown()
+		<-done
+		if err := env.agg.Flush(context.Background()); err != nil {
+			t.Errorf("final flush: %v", err)
+		}
+	})
+	return env
+}
+
+type header map[string]string
+
+// do sends a request through the whole app and returns the response and body.
+func (e *testEnv) do(t testing.TB, method, target, body string, h header) (*http.Response, string) {
+	t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req := httptest.NewRequest(method, target, r)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range h {
+		req.Header.Set(k, v)
+	}
+	resp, err := e.app.Test(req, -1)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, target, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(bytes.TrimSpace(b))
+}
+
+func (e *testEnv) bearer() header { return header{"Authorization": "Bearer " + e.token} }

@@ -1,0 +1,180 @@
+package stats_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/darkshare/darkshare/pkg/stats"
+	"github.com/darkshare/darkshare/store"
+)
+
+func mustOpen(t *testing.T) *store.DB {
+	t.Helper()
+	db, err := store.Open(filepath.Join(t.TempDir(), "darkshare.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := db.Check(); err != nil {
+			t.Errorf("db check: %v", err)
+		}
+		_ = db.Close()
+	})
+	return db
+}
+
+var (
+	ctx     = context.Background()
+	discard = slog.New(slog.NewTextHandler(io.Discard, nil))
+)
+
+func TestDay(t *testing.T) {
+	for _, tt := range []struct {
+		day  stats.Day
+		want string
+	}{{0, "1970-01-01"}, {20420, "2025-11-28"}, {-1, "1969-12-31"}} {
+		if got := tt.day.String(); got != tt.want {
+			t.Errorf("Day(%d) = %s, want %s", tt.day, got, tt.want)
+		}
+		if back := stats.DayOf(tt.day.Time().Add(23*3600e9 + 59*60e9)); back != tt.day {
+			t.Errorf("DayOf(end of %s) = %d", tt.want, back)
+		}
+	}
+}
+
+// Concurrent adds while flushes and reads run: every read sees each event
+// exactly once (never on disk and pending both, never neither), so reads only
+// grow, and the total ends exact.
+func TestConcurrentAddsFlushesAndReads(t *testing.T) {
+	agg := stats.NewAggregator(mustOpen(t), discard)
+	const writers, perWriter = 8, 2000
+	codes := []string{"aaa", "bbb", "ccc"}
+	var wg sync.WaitGroup
+	var done atomic.Bool
+	for w := range writers {
+		wg.Go(func() {
+			for i := range perWriter {
+				agg.Add(codes[(w+i)%len(codes)], stats.Day(20000+i%3), stats.Clicks)
+			}
+		})
+	}
+	var bg sync.WaitGroup
+	bg.Go(func() {
+		for !done.Load() {
+			if err := agg.Flush(ctx); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	})
+	bg.Go(func() {
+		var last uint64
+		for !done.Load() {
+			s, err := agg.Summary(ctx, "aaa")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if n := s.Totals[stats.Clicks]; n < last {
+				t.Errorf("reads went back from %d to %d", last, n)
+			} else {
+				last = n
+			}
+		}
+	})
+	wg.Wait()
+	done.Store(true)
+	bg.Wait()
+	if err := agg.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var total uint64
+	for _, c := range codes {
+		s, err := agg.Summary(ctx, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += s.Totals[stats.Clicks]
+		if len(s.Days) != 3 {
+			t.Errorf("%s: %d days, want 3", c, len(s.Days))
+		}
+	}
+	if total != writers*perWriter || agg.Pending() != 0 {
+		t.Fatalf("total %d, pending %d; want %d and 0", total, agg.Pending(), writers*perWriter)
+	}
+}
+
+type flakyStore struct {
+	stats.Store
+	fail atomic.Bool
+}
+
+func (f *flakyStore) AddCounts(ctx context.Context, c []stats.Count) error {
+	if f.fail.Load() {
+		return errors.New("injected write failure")
+	}
+	return f.Store.AddCounts(ctx, c)
+}
+
+func TestFailedFlushKeepsCountsAndRetries(t *testing.T) {
+	fs := &flakyStore{Store: mustOpen(t)}
+	agg := stats.NewAggregator(fs, discard)
+	agg.Add("x", 1, stats.Clicks)
+	if err := agg.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	agg.Add("x", 1, stats.Clicks)
+	agg.Add("x", 2, stats.Clicks)
+	fs.fail.Store(true)
+	for range 3 {
+		if err := agg.Flush(ctx); err == nil {
+			t.Fatal("flush to a failing store succeeded")
+		}
+	}
+	if agg.Healthy() == nil || agg.Pending() != 2 {
+		t.Fatalf("after failures: healthy=%v pending=%d", agg.Healthy(), agg.Pending())
+	}
+	agg.Add("x", 2, stats.Clicks)
+	fs.fail.Store(false)
+	if err := agg.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if agg.Healthy() != nil || agg.Pending() != 0 {
+		t.Fatalf("after recovery: healthy=%v pending=%d", agg.Healthy(), agg.Pending())
+	}
+	stored, err := fs.Store.Counts(ctx, "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[stats.Day]uint64{}
+	for _, c := range stored {
+		got[c.Day] += c.N
+	}
+	if got[1] != 2 || got[2] != 2 || len(got) != 2 {
+		t.Fatalf("stored %v, want day 1: 2 and day 2: 2, nothing counted twice", got)
+	}
+}
+
+func BenchmarkAdd(b *testing.B) {
+	db, err := store.Open(filepath.Join(b.TempDir(), "d.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	agg := stats.NewAggregator(db, discard)
+	codes := []string{"aaaaaaaaa", "bbbbbbbbb", "ccccccccc", "ddddddddd"}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			agg.Add(codes[i%len(codes)], 20000, stats.Clicks)
+			i++
+		}
+	})
+}

@@ -1,0 +1,219 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/darkshare/darkshare/pkg/auth"
+	"github.com/darkshare/darkshare/pkg/link"
+	"github.com/darkshare/darkshare/pkg/stats"
+)
+
+// mustOpen opens a fresh db in t.TempDir(); its cleanup runs bbolt's
+// consistency check, then closes it.
+func mustOpen(t *testing.T) (*DB, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "darkshare.db")
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := db.Check(); err != nil {
+			t.Errorf("db check: %v", err)
+		}
+		_ = db.Close()
+	})
+	return db, path
+}
+
+var ctx = context.Background()
+
+func creator(codes ...string) func(link.Channel) (link.Link, error) {
+	i := 0
+	return func(ch link.Channel) (link.Link, error) {
+		if i >= len(codes) {
+			return link.Link{}, errors.New("creator ran out of codes")
+		}
+		i++
+		return link.Link{Code: codes[i-1], Channel: ch, StatsKey: "k" + codes[i-1], CreatedAt: time.Unix(1700000000, 0).UTC()}, nil
+	}
+}
+
+func TestMintIsIdempotentAndSurvivesReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "d.db")
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := db.Mint(ctx, "https://a.org/x", []link.Channel{link.Email, link.SMS}, creator("c1", "c2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := db.Mint(ctx, "https://a.org/x", []link.Channel{link.SMS, link.Email, link.QR}, creator("c3"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first[0].Code != "c1" || first[1].Code != "c2" || again[0].Code != "c2" || again[1].Code != "c1" || again[2].Code != "c3" {
+		t.Fatalf("first %v, again %v", first, again)
+	}
+	if again[2].URL != "" && again[2].URL != "https://a.org/x" {
+		t.Errorf("url %q", again[2].URL)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	db, err = Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	l, err := db.Get(ctx, "c2")
+	if err != nil || l.Channel != link.SMS || l.StatsKey != "kc2" {
+		t.Fatalf("after reopen: %+v, %v", l, err)
+	}
+	if _, err := db.Get(ctx, "nope"); !errors.Is(err, link.ErrNotFound) {
+		t.Fatalf("unknown code: %v", err)
+	}
+}
+
+func TestMintRetriesTakenCodes(t *testing.T) {
+	db, _ := mustOpen(t)
+	if _, err := db.Mint(ctx, "https://a.org/1", []link.Channel{link.Email}, creator("dup")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.Mint(ctx, "https://a.org/2", []link.Channel{link.Email}, creator("dup", "fresh"))
+	if err != nil || got[0].Code != "fresh" {
+		t.Fatalf("got %v, %v; want the second code", got, err)
+	}
+	_, err = db.Mint(ctx, "https://a.org/3", []link.Channel{link.Email}, creator("dup", "dup", "dup", "dup", "dup"))
+	if !errors.Is(err, link.ErrCodeTaken) {
+		t.Fatalf("always taken: %v", err)
+	}
+	if links, _ := db.ByURL(ctx, "https://a.org/3"); len(links) != 0 {
+		t.Fatalf("a failed mint left %v behind", links)
+	}
+}
+
+func TestByURLKeepsPagesApart(t *testing.T) {
+	db, _ := mustOpen(t)
+	mustMint(t, db, "https://a.org/x", []link.Channel{link.QR, link.Email}, "q", "e")
+	mustMint(t, db, "https://a.org/x2", []link.Channel{link.Email}, "other")
+	links, err := db.ByURL(ctx, "https://a.org/x")
+	if err != nil || len(links) != 2 || links[0].Code != "e" || links[1].Code != "q" {
+		t.Fatalf("got %v, %v; want e then q (channel order), not other", links, err)
+	}
+	none, err := db.ByURL(ctx, "https://a.org/none")
+	if err != nil || none == nil || len(none) != 0 {
+		t.Fatalf("unknown page: %v, %v; want an empty slice", none, err)
+	}
+}
+
+func mustMint(t *testing.T, db *DB, url string, chs []link.Channel, codes ...string) {
+	t.Helper()
+	if _, err := db.Mint(ctx, url, chs, creator(codes...)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCountsAddUpPerKey(t *testing.T) {
+	db, _ := mustOpen(t)
+	day := stats.Day(20000)
+	batch := []stats.Count{
+		{Key: stats.Key{Code: "ab", Day: day, Metric: stats.Clicks}, N: 1},
+		{Key: stats.Key{Code: "ab", Day: day + 1, Metric: stats.Clicks}, N: 2},
+		{Key: stats.Key{Code: "abc", Day: day, Metric: stats.Clicks}, N: 3},
+		{Key: stats.Key{Code: "ab", Day: day, Metric: "other"}, N: 4},
+	}
+	for range 2 {
+		if err := db.AddCounts(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := db.Counts(ctx, "ab")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[stats.Key]uint64{batch[0].Key: 2, batch[1].Key: 4, batch[3].Key: 8}
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want %v (abc must not leak into ab)", got, want)
+	}
+	for _, c := range got {
+		if want[c.Key] != c.N {
+			t.Errorf("%+v: got %d, want %d", c.Key, c.N, want[c.Key])
+		}
+	}
+}
+
+func TestSchemaVersion(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "d.db")
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = db.Close()
+	raw, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = raw.Update(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if v := string(meta.Get(keySchemaVersion)); v != fmt.Sprint(SchemaVersion) {
+			t.Errorf("recorded schema version %q, want %d", v, SchemaVersion)
+		}
+		return meta.Put(keySchemaVersion, []byte("99"))
+	})
+	_ = raw.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(path); err == nil || !strings.Contains(err.Error(), "newer") {
+		t.Fatalf("opening a newer schema: %v", err)
+	}
+}
+
+func TestOpenFailsFastWhenLocked(t *testing.T) {
+	_, path := mustOpen(t)
+	start := time.Now()
+	_, err := Open(path)
+	if err == nil || !strings.Contains(err.Error(), "locked by another process") {
+		t.Fatalf("second open: %v", err)
+	}
+	if waited := time.Since(start); waited > OpenTimeout+3*time.Second {
+		t.Fatalf("second open took %s", waited)
+	}
+}
+
+func TestSessions(t *testing.T) {
+	db, _ := mustOpen(t)
+	live, stale := []byte("live"), []byte("stale")
+	if err := db.PutSession(ctx, stale, time.Now().Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PutSession(ctx, live, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SessionExpiry(ctx, stale); !errors.Is(err, auth.ErrNoSession) {
+		t.Errorf("an expired session survived the next login: %v", err)
+	}
+	if exp, err := db.SessionExpiry(ctx, live); err != nil || time.Until(exp) < 59*time.Minute {
+		t.Errorf("live session: %v, %v", exp, err)
+	}
+	if err := db.DeleteSession(ctx, live); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SessionExpiry(ctx, live); !errors.Is(err, auth.ErrNoSession) {
+		t.Errorf("deleted session: %v", err)
+	}
+	if _, err := db.AdminTokenHash(ctx); !errors.Is(err, auth.ErrNoAdminToken) {
+		t.Errorf("fresh db admin token: %v", err)
+	}
+}
