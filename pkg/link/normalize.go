@@ -6,8 +6,17 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/net/idna"
+)
+
+// hostProfile is IDNA's lookup profile plus DNS length rules, so that every
+// host it accepts is one a browser could resolve and that maps to itself.
+var hostProfile = idna.New(
+	idna.MapForLookup(), idna.BidiRule(), idna.CheckHyphens(true),
+	idna.CheckJoiners(true), idna.VerifyDNSLength(true),
 )
 
 // MaxURLLength bounds a target URL, before and after normalisation. Browsers
@@ -96,9 +105,15 @@ func NormalizeHost(host string) (string, error) {
 	if ip := net.ParseIP(host); ip != nil {
 		return ip.String(), nil
 	}
-	ascii, err := idna.Lookup.ToASCII(host)
-	if err != nil || ascii == "" {
-		return "", fmt.Errorf("%w: host %q is not a valid domain name", ErrInvalidURL, host)
+	invalid := fmt.Errorf("%w: host %q is not a valid domain name", ErrInvalidURL, host)
+	// IDNA would map invalid UTF-8 to U+FFFD and accept it once, not twice.
+	if !utf8.ValidString(host) {
+		return "", invalid
+	}
+	ascii, err := hostProfile.ToASCII(host)
+	// Mapping can turn a full stop such as U+3002 into a new trailing dot.
+	if err != nil || ascii == "" || strings.HasSuffix(ascii, ".") {
+		return "", invalid
 	}
 	return ascii, nil
 }
@@ -142,9 +157,30 @@ func stripTracking(rawQuery string) string {
 		if k, err := url.QueryUnescape(key); err == nil && isTracking(strings.ToLower(k)) {
 			continue
 		}
-		kept = append(kept, pair)
+		kept = append(kept, escapeSpaces(pair))
 	}
 	return strings.Join(kept, "&")
+}
+
+// escapeSpaces percent-encodes white space, as browsers send it, so that
+// no space can end up at the end of the URL once what followed is dropped.
+func escapeSpaces(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsSpace) {
+		return s
+	}
+	var b strings.Builder
+	for len(s) > 0 {
+		r, size := utf8.DecodeRuneInString(s)
+		if unicode.IsSpace(r) {
+			for i := range size {
+				fmt.Fprintf(&b, "%%%02X", s[i])
+			}
+		} else {
+			b.WriteString(s[:size]) // the original bytes, even if not UTF-8
+		}
+		s = s[size:]
+	}
+	return b.String()
 }
 
 func isTracking(key string) bool {

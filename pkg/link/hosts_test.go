@@ -1,0 +1,163 @@
+package link
+
+import (
+	"errors"
+	"testing"
+)
+
+// hostListTests is shared with FuzzHostList, which seeds its corpus with every
+// list and host. Hosts are written as a caller would receive them; the test
+// passes them through NormalizeHost, as Allows expects.
+var hostListTests = []struct {
+	name      string
+	list      string
+	wantErr   bool
+	wantEmpty bool
+	allow     []string
+	deny      []string
+}{
+	{
+		name:  "exact",
+		list:  "news.example.org",
+		allow: []string{"news.example.org"},
+		deny:  []string{"example.org", "a.news.example.org", "xnews.example.org", "news.example.org.evil.test", "news.example.com"},
+	},
+	{
+		name:  "wildcard",
+		list:  "*.example.org",
+		allow: []string{"a.example.org", "a.b.example.org", "www.example.org"},
+		deny:  []string{"example.org", "evilexample.org", "example.org.evil.test", "a.example.org.evil.test", "a.example.com"},
+	},
+	{
+		name:  "bare and wildcard",
+		list:  "example.org,*.example.org",
+		allow: []string{"example.org", "a.example.org", "a.b.example.org"},
+		deny:  []string{"evilexample.org", "example.org.evil.test"},
+	},
+	{
+		name:  "several entries with spaces and empty entries",
+		list:  " a.org , ,*.b.org,, c.org ,",
+		allow: []string{"a.org", "x.b.org", "c.org"},
+		deny:  []string{"b.org", "x.a.org", "d.org"},
+	},
+	{
+		name:  "case in entry",
+		list:  "NEWS.Example.ORG,*.Wild.ORG",
+		allow: []string{"news.example.org", "a.wild.org"},
+		deny:  []string{"wild.org"},
+	},
+	{
+		name:  "trailing dot in entry",
+		list:  "news.example.org.,*.wild.org.",
+		allow: []string{"news.example.org", "a.wild.org"},
+		deny:  []string{"wild.org"},
+	},
+	{
+		name:  "hosts normalised before the check",
+		list:  "news.example.org,*.wild.org",
+		allow: []string{"NEWS.example.org.", "A.Wild.Org"},
+	},
+	{
+		name:  "IDN entry matches its punycode host",
+		list:  "bücher.example",
+		allow: []string{"xn--bcher-kva.example", "Bücher.example", "BÜCHER.example."},
+		deny:  []string{"bucher.example", "a.xn--bcher-kva.example"},
+	},
+	{
+		name:  "IDN wildcard",
+		list:  "*.Bücher.example",
+		allow: []string{"www.xn--bcher-kva.example", "a.bücher.example"},
+		deny:  []string{"xn--bcher-kva.example"},
+	},
+	{
+		name:  "punycode entry matches its IDN host",
+		list:  "xn--bcher-kva.example",
+		allow: []string{"xn--bcher-kva.example", "bücher.example"},
+	},
+	{
+		name:  "IPv4 entry",
+		list:  "192.0.2.1",
+		allow: []string{"192.0.2.1"},
+		deny:  []string{"192.0.2.10", "192.0.2.2"},
+	},
+	{name: "star alone", list: "*", wantErr: true},
+	{name: "star dot", list: "*.", wantErr: true},
+	{name: "slash", list: "a/b", wantErr: true},
+	{name: "userinfo", list: "user@host", wantErr: true},
+	{name: "url", list: "https://a.org", wantErr: true},
+	{name: "port", list: "a.org:8080", wantErr: true},
+	{name: "double wildcard", list: "*.*.a.org", wantErr: true},
+	{name: "inner wildcard", list: "a.*.org", wantErr: true},
+	{name: "star without dot", list: "*a.org", wantErr: true},
+	{name: "one bad entry fails the list", list: "good.org,a/b,*.fine.org", wantErr: true},
+	{name: "invalid punycode", list: "xn--a.org", wantErr: true},
+	{
+		name:      "empty list",
+		list:      "",
+		wantEmpty: true,
+		deny:      []string{"a.org", "example.org", "localhost", "192.0.2.1"},
+	},
+	{
+		name:      "only separators",
+		list:      " , ,, ",
+		wantEmpty: true,
+		deny:      []string{"a.org"},
+	},
+}
+
+func TestParseHostList(t *testing.T) {
+	t.Parallel()
+	for _, tt := range hostListTests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			hl, err := ParseHostList(tt.list)
+			if tt.wantErr {
+				if !errors.Is(err, ErrInvalidURL) {
+					t.Fatalf("ParseHostList(%q) = %+v, %v; want an error wrapping ErrInvalidURL", tt.list, hl, err)
+				}
+				if !hl.Empty() {
+					t.Errorf("ParseHostList(%q) returned a non-empty list along with its error", tt.list)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("ParseHostList(%q): %v", tt.list, err)
+			}
+			if hl.Empty() != tt.wantEmpty {
+				t.Errorf("ParseHostList(%q).Empty() = %v; want %v", tt.list, hl.Empty(), tt.wantEmpty)
+			}
+			for _, h := range tt.allow {
+				if n := mustNormalizeHost(t, h); !hl.Allows(n) {
+					t.Errorf("list %q: Allows(%q) = false; want true", tt.list, n)
+				}
+			}
+			for _, h := range tt.deny {
+				if n := mustNormalizeHost(t, h); hl.Allows(n) {
+					t.Errorf("list %q: Allows(%q) = true; want false", tt.list, n)
+				}
+			}
+		})
+	}
+}
+
+func TestZeroHostListAllowsNothing(t *testing.T) {
+	t.Parallel()
+	var hl HostList
+	if !hl.Empty() {
+		t.Error("zero HostList: Empty() = false; want true")
+	}
+	for _, h := range []string{"", "a.org", "localhost"} {
+		if hl.Allows(h) {
+			t.Errorf("zero HostList: Allows(%q) = true; want false", h)
+		}
+	}
+}
+
+func mustNormalizeHost(t *testing.T, host string) string {
+	t.Helper()
+	n, err := NormalizeHost(host)
+	if err != nil {
+		t.Fatalf("NormalizeHost(%q): %v", host, err)
+	}
+	return n
+}
