@@ -3,6 +3,7 @@ package link
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -123,5 +124,17 @@ func TestParseChannelsAllIsACopy(t *testing.T) {
 	}
 	if len(got) > 0 && &got[0] == &Channels[0] {
 		t.Fatal("ParseChannels(nil) returned Channels itself, not a copy")
+	}
+}
+
+func TestValidCode(t *testing.T) {
+	for code, want := range map[string]bool{
+		"c7aCRHheh": true, "-_09azAZ": true, "a": true, strings.Repeat("a", 32): true,
+		"": false, strings.Repeat("a", 33): false, "a b": false, "a/b": false, "a.png": false,
+		"é": false, "a%20": false, "a\x00": false,
+	} {
+		if got := ValidCode(code); got != want {
+			t.Errorf("ValidCode(%q) = %v, want %v", code, got, want)
+		}
 	}
 }

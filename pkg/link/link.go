@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"regexp"
 	"time"
 
 	"github.com/teris-io/shortid"
@@ -38,12 +37,24 @@ type Store interface {
 	Mint(ctx context.Context, url string, channels []Channel, create func(Channel) (Link, error)) ([]Link, error)
 }
 
-// validCode matches what a code can look like. shortid's alphabet is
-// [0-9A-Za-z_-]; anything else is refused before a store lookup.
-var validCode = regexp.MustCompile(`^[0-9A-Za-z_-]{1,32}$`)
+// maxCodeLength is far above shortid's 9 to 11 characters.
+const maxCodeLength = 32
 
-// ValidCode reports whether s could be a code.
-func ValidCode(s string) bool { return validCode.MatchString(s) }
+// ValidCode reports whether s could be a code: 1 to 32 characters of
+// shortid's alphabet [0-9A-Za-z_-]. Anything else is refused before a store
+// lookup. It runs on every redirect, hence a loop rather than a regexp.
+func ValidCode(s string) bool {
+	if len(s) == 0 || len(s) > maxCodeLength {
+		return false
+	}
+	for i := range len(s) {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // reservedCodes are first path segments the server routes itself; a code
 // equal to one of them could never be reached.
