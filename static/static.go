@@ -5,5 +5,5 @@ import "embed"
 
 // FS holds the static files, by path under /static/.
 //
-//go:embed css
+//go:embed css img
 var FS embed.FS

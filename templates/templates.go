@@ -19,7 +19,7 @@ type Set struct {
 }
 
 var funcs = template.FuncMap{
-	"date": func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
+	"date": func(t time.Time) string { return t.UTC().Format(time.DateOnly) },
 }
 
 // Parse parses every page with the base layout. It fails on the first broken

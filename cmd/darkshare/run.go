@@ -175,11 +175,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	var serveErr error
 	select {
 	case <-ctx.Done():
+		log.Info("shutting down")
+		if err := app.ShutdownWithTimeout(shutdownTimeout); err != nil {
+			log.Error("shutdown", "err", err)
+		}
+		// Shutdown misses a listener that Serve has not registered yet; closing
+		// it ends Serve either way, and waiting for that means no request can
+		// still count a click after the final flush.
+		_ = ln.Close()
+		<-served
 	case serveErr = <-served:
-	}
-	log.Info("shutting down")
-	if err := app.ShutdownWithTimeout(shutdownTimeout); err != nil {
-		log.Error("shutdown", "err", err)
 	}
 	stopFlushing()
 	flusher.Wait()

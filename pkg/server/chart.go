@@ -10,11 +10,10 @@ import (
 // chart is a bar chart drawn as SVG on the server, so it needs no script and
 // is the same picture for every reader; the table under it carries the numbers.
 type chart struct {
-	Width, Height    int
-	Baseline, LabelY int
-	From, To         string
-	Max              uint64
-	Bars             []bar
+	Width, Height, Baseline int
+	From, To                string
+	Max                     uint64
+	Bars                    []bar
 }
 
 type bar struct {
@@ -24,17 +23,15 @@ type bar struct {
 }
 
 const (
-	chartWidth     = 600
-	chartPlotH     = 160
-	chartLabelRoom = 18
+	chartWidth = 600
+	chartPlotH = 160
 )
 
 // dayChart draws one bar per day for the days days ending with last.
 func dayChart(perDay map[stats.Day]uint64, last stats.Day, days int) chart {
 	first := last - stats.Day(days-1)
 	ch := chart{
-		Width: chartWidth, Height: chartPlotH + chartLabelRoom,
-		Baseline: chartPlotH, LabelY: chartPlotH + chartLabelRoom - 4,
+		Width: chartWidth, Height: chartPlotH + 1, Baseline: chartPlotH,
 		From: first.String(), To: last.String(),
 	}
 	for d := first; d <= last; d++ {

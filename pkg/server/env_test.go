@@ -108,6 +108,7 @@ func startServer(t testing.TB) *testEnv {
 	}()
 	t.Cleanup(func() {
 		_ = env.app.Shutdown()
+		_ = ln.Close() // Shutdown misses a listener that Serve has not registered yet
 		<-done
 		if err := env.agg.Flush(context.Background()); err != nil {
 			t.Errorf("final flush: %v", err)

@@ -161,7 +161,9 @@ type statsPage struct {
 
 func (s *server) statsPage(l link.Link, sum stats.Summary, today stats.Day, admin bool) statsPage {
 	p := statsPage{
-		Admin: admin, Link: l, ShortURL: s.shortURL(l.Code), QRURL: s.qrURL(l.Code),
+		// The page's own origin, not BaseURL: the CSP allows images from 'self'
+		// only, and an admin may reach the page under another name.
+		Admin: admin, Link: l, ShortURL: s.shortURL(l.Code), QRURL: "/" + l.Code + "/qr.png",
 		Clicks: sum.Totals[stats.Clicks],
 	}
 	perDay := make(map[stats.Day]uint64, len(sum.Days))

@@ -1,0 +1,422 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+)
+
+// These tests drive the pages in a real headless Chromium: what a person
+// sees, with the CSP, cookies and redirects a browser applies.
+
+const browserTimeout = 60 * time.Second
+
+// newBrowser returns a chromedp context for a fresh headless Chromium with its
+// own profile; the browser is closed at cleanup and killed after
+// browserTimeout. It skips under -short, and when no browser is installed,
+// except under CI, which must install one.
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser test skipped under -short")
+	}
+	var path string
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			path = p
+			break
+		}
+	}
+	if path == "" {
+		msg := "no chromium, chromium-browser or google-chrome on PATH; install one with: apt-get install -y chromium"
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.UserDataDir(t.TempDir()), // before t.Cleanup below, so removed after the browser exits
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+	)
+	ctx, cancelTimeout := context.WithTimeout(context.Background(), browserTimeout)
+	ctx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	ctx, cancelTab := chromedp.NewContext(ctx)
+	t.Cleanup(func() {
+		cancelTab()
+		cancelAlloc()
+		cancelTimeout()
+	})
+	return ctx
+}
+
+// startWithBrowser returns a running server and a browser tab. It makes the
+// skip decision before the server starts: a server stopped before it serves
+// never stops (see startServer). The browser closes before the server stops.
+func startWithBrowser(t *testing.T) (*testEnv, context.Context) {
+	t.Helper()
+	ctx := newBrowser(t)
+	env := startServer(t)
+	t.Cleanup(func() { _ = chromedp.Cancel(ctx) })
+	return env, ctx
+}
+
+// run runs browser steps and fails the test on the first error.
+func run(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// get runs one browser action that returns a value and fails the test on error.
+func get[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// watchConsole records, from now on, the console errors, uncaught exceptions
+// and error entries of the browser log of the tab; Chromium reports CSP
+// violations in the last two. chromedp enables the Log domain on every tab.
+func watchConsole(t *testing.T, ctx context.Context) func() []string {
+	t.Helper()
+	var mu sync.Mutex
+	var got []string
+	err := chromedp.Listen(ctx, func(ev any) {
+		var msg string
+		switch ev := ev.(type) {
+		case *runtime.EventConsoleAPICalled:
+			if ev.Type == runtime.ConsoleAPICalledTypeError {
+				var args []string
+				for _, a := range ev.Args {
+					args = append(args, a.Description+string(a.Value))
+				}
+				msg = "console.error: " + strings.Join(args, " ")
+			}
+		case *runtime.EventExceptionThrown:
+			msg = "uncaught exception: " + ev.ExceptionDetails.Text
+			if e := ev.ExceptionDetails.Exception; e != nil {
+				msg += " " + e.Description
+			}
+		case *log.EventEntryAdded:
+			if ev.Entry.Level == log.EntryLevelError {
+				msg = fmt.Sprintf("log error (%s) %s: %s", ev.Entry.Source, ev.Entry.URL, ev.Entry.Text)
+			}
+		}
+		if msg != "" {
+			mu.Lock()
+			got = append(got, msg)
+			mu.Unlock()
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), got...)
+	}
+}
+
+// mintOverHTTP mints links for target as the admin, over the real listener.
+func mintOverHTTP(t *testing.T, env *testEnv, target string, channels ...string) mintResponse {
+	t.Helper()
+	body, err := json.Marshal(mintRequest{URL: target, Channels: channels})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodPost, env.base+"/api/v1/links", strings.NewReader(string(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+env.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("mint: status %d", resp.StatusCode)
+	}
+	var out mintResponse
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Links) != len(channels) {
+		t.Fatalf("mint: got %d links, want %d", len(out.Links), len(channels))
+	}
+	for _, l := range out.Links {
+		if l.StatsURL == "" {
+			t.Fatalf("mint as admin: link %s has no stats_url", l.Code)
+		}
+	}
+	return out
+}
+
+// byChannel returns the minted link of channel ch.
+func byChannel(t *testing.T, m mintResponse, ch string) mintedLink {
+	t.Helper()
+	for _, l := range m.Links {
+		if string(l.Channel) == ch {
+			return l
+		}
+	}
+	t.Fatalf("no %s link in %+v", ch, m.Links)
+	return mintedLink{}
+}
+
+// clickOverHTTP follows a short link n times as a client that does not
+// follow redirects, and checks each answer is a 302 to want.
+func clickOverHTTP(t *testing.T, shortURL, want string, n int) {
+	t.Helper()
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for range n {
+		resp, err := c.Get(shortURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != want {
+			t.Fatalf("GET %s: %d to %q, want 302 to %q", shortURL, resp.StatusCode, resp.Header.Get("Location"), want)
+		}
+	}
+}
+
+// artifactsDir returns the folder for screenshots, creating it.
+func artifactsDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("DARKSHARE_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "darkshare-artifacts")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func saveScreenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	png := get(t, ctx, chromedp.FullScreenshot(100)) // quality 100 means PNG
+	path := filepath.Join(artifactsDir(t), name)
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", path)
+}
+
+func TestBrowserStatsPageWithKey(t *testing.T) {
+	env, ctx := startWithBrowser(t)
+	m := mintOverHTTP(t, env, "https://news.example.org/story?id=1", "email", "whatsapp")
+	email, whatsapp := byChannel(t, m, "email"), byChannel(t, m, "whatsapp")
+	clickOverHTTP(t, email.ShortURL, m.URL, 3)
+	clickOverHTTP(t, whatsapp.ShortURL, m.URL, 1)
+
+	problems := watchConsole(t, ctx)
+	run(t, ctx,
+		chromedp.EmulateViewport(1280, 800),
+		chromedp.Navigate(email.StatsURL),
+		chromedp.WaitVisible(chromedp.ID("clicks-total")),
+	)
+	if got := get(t, ctx, chromedp.Text(chromedp.ID("clicks-total"))); got != "3" {
+		t.Errorf("#clicks-total = %q, want 3 (the whatsapp click must not count here)", got)
+	}
+	if got := get(t, ctx, chromedp.Text(chromedp.CSS("a.target"))); got != m.URL {
+		t.Errorf("target shown as %q, want %q", got, m.URL)
+	}
+
+	heights := get(t, ctx, chromedp.Evaluate[[]string](
+		`[...document.querySelectorAll("figure.chart svg rect.bar")].map(r => r.getAttribute("height"))`))
+	if len(heights) != 30 {
+		t.Fatalf("chart has %d bars, want 30", len(heights))
+	}
+	for i, h := range heights {
+		isToday := i == len(heights)-1 // all clicks were today; today is the last bar
+		if (h != "0") != isToday {
+			t.Errorf("bar %d has height %q; want non-zero only for today, the last bar", i, h)
+		}
+	}
+
+	if w := get(t, ctx, chromedp.Evaluate[int](`document.querySelector("img.qr").naturalWidth`)); w <= 0 {
+		t.Errorf("QR image did not load: naturalWidth %d", w)
+	}
+
+	rows := get(t, ctx, chromedp.Evaluate[[][]string](
+		`[...document.querySelectorAll("table.days tbody tr")].map(tr => [...tr.cells].map(td => td.textContent.trim()))`))
+	today := time.Now().UTC().Format(time.DateOnly)
+	if len(rows) != 1 || len(rows[0]) != 2 || rows[0][0] != today || rows[0][1] != "3" {
+		t.Errorf("days table rows = %q, want [[%s 3]]", rows, today)
+	}
+
+	saveScreenshot(t, ctx, "stats.png")
+	run(t, ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulatePortrait, chromedp.EmulateMobile))
+	if w := get(t, ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); w > 390 {
+		t.Errorf("on a 390px phone the page is %dpx wide: it scrolls sideways", w)
+	}
+	saveScreenshot(t, ctx, "stats-phone.png")
+
+	for _, p := range problems() {
+		t.Errorf("browser reported: %s", p)
+	}
+
+	// The watcher must see what it guards against: an inline script that the
+	// CSP blocks.
+	before := len(problems())
+	blocked := get(t, ctx, chromedp.Evaluate[bool](`(() => {
+		const s = document.createElement("script");
+		s.textContent = "window.cspBroken = true";
+		document.body.append(s);
+		return window.cspBroken !== true;
+	})()`))
+	if !blocked {
+		t.Error("an inline script ran: the CSP is not applied")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(problems()) == before && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if p := problems(); len(p) == before || !strings.Contains(p[len(p)-1], "Content Security Policy") {
+		t.Errorf("the blocked inline script was not reported as a CSP violation; reports: %q", p[before:])
+	}
+}
+
+func TestBrowserLoginThenStats(t *testing.T) {
+	env, ctx := startWithBrowser(t)
+	m := mintOverHTTP(t, env, "https://news.example.org/story?id=1", "email", "whatsapp")
+	email, whatsapp := byChannel(t, m, "email"), byChannel(t, m, "whatsapp")
+	emailPath, whatsappPath := "/stats/"+email.Code, "/stats/"+whatsapp.Code
+
+	location := func() *url.URL {
+		t.Helper()
+		u, err := url.Parse(get(t, ctx, chromedp.Location()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	wantLoginFor := func(path string) {
+		t.Helper()
+		u := location()
+		if !strings.Contains(u.String(), "/login?next=") || u.Query().Get("next") != path {
+			t.Fatalf("at %s, want /login?next=%s", u, url.QueryEscape(path))
+		}
+	}
+	logIn := func(token string) {
+		t.Helper()
+		run(t, ctx,
+			chromedp.WaitVisible(chromedp.ID("token")),
+			chromedp.SendKeys(chromedp.ID("token"), token),
+			chromedp.Click(chromedp.CSS("form.login button[type=submit]")),
+		)
+	}
+
+	run(t, ctx, chromedp.Navigate(env.base+emailPath))
+	wantLoginFor(emailPath)
+
+	logIn("not-the-token")
+	run(t, ctx, chromedp.WaitVisible(chromedp.CSS("p.error")))
+	if got := get(t, ctx, chromedp.Text(chromedp.CSS(".error"))); !strings.Contains(got, "not the admin token") {
+		t.Errorf("error shown: %q", got)
+	}
+	if u := location(); u.Path != "/login" {
+		t.Fatalf("after a wrong token at %s, want /login", u)
+	}
+
+	logIn(env.token)
+	run(t, ctx, chromedp.WaitVisible(chromedp.ID("clicks-total")))
+	if u := location(); u.Path != emailPath || u.RawQuery != "" {
+		t.Fatalf("after login at %s, want %s with no key", u, emailPath)
+	}
+
+	run(t, ctx,
+		chromedp.Navigate(env.base+whatsappPath),
+		chromedp.WaitVisible(chromedp.ID("clicks-total")),
+	)
+	if u := location(); u.Path != whatsappPath {
+		t.Fatalf("logged in, %s sent us to %s", whatsappPath, u)
+	}
+	if got := get(t, ctx, chromedp.Text(chromedp.CSS("h1"))); !strings.Contains(got, whatsapp.Code) {
+		t.Errorf("h1 = %q, want the whatsapp code %s", got, whatsapp.Code)
+	}
+
+	if jar := get(t, ctx, chromedp.Evaluate[string](`document.cookie`)); strings.Contains(jar, sessionCookie) {
+		t.Errorf("document.cookie = %q: the session cookie must be HttpOnly", jar)
+	}
+	session := sessionCookieOf(t, ctx, env.base)
+	if session == nil || !session.HTTPOnly || session.SameSite != network.CookieSameSiteLax {
+		t.Errorf("session cookie = %+v, want one that is HttpOnly and SameSite=Lax", session)
+	}
+
+	run(t, ctx,
+		chromedp.Click(chromedp.CSS("form.logout button")),
+		chromedp.WaitVisible(chromedp.ID("token")),
+	)
+	if u := location(); u.Path != "/login" {
+		t.Errorf("after log out at %s, want /login", u)
+	}
+	if c := sessionCookieOf(t, ctx, env.base); c != nil {
+		t.Errorf("session cookie still set after log out: %+v", c)
+	}
+	run(t, ctx, chromedp.Navigate(env.base+whatsappPath))
+	wantLoginFor(whatsappPath)
+}
+
+// sessionCookieOf returns the browser's session cookie for base, or nil.
+func sessionCookieOf(t *testing.T, ctx context.Context, base string) *network.Cookie {
+	t.Helper()
+	res, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{base + "/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range res.Cookies {
+		if c.Name == sessionCookie {
+			return c
+		}
+	}
+	return nil
+}
+
+func TestBrowserUnknownCodeShowsFriendlyPage(t *testing.T) {
+	env, ctx := startWithBrowser(t)
+
+	resp, err := chromedp.RunResponse(ctx, chromedp.Navigate(env.base+"/doesnotexist1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Status != http.StatusNotFound {
+		t.Errorf("status %d, want 404", resp.Status)
+	}
+	if got := get(t, ctx, chromedp.Text(chromedp.CSS("main h1"))); got != "No such link" {
+		t.Errorf("h1 = %q, want %q", got, "No such link")
+	}
+	if loc := get(t, ctx, chromedp.Location()); loc != env.base+"/doesnotexist1" {
+		t.Errorf("browser went on to %s", loc)
+	}
+}
