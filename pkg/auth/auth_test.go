@@ -1,0 +1,77 @@
+package auth_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/darkshare/darkshare/pkg/auth"
+	"github.com/darkshare/darkshare/store"
+)
+
+func mustOpen(t *testing.T) *store.DB {
+	t.Helper()
+	db, err := store.Open(filepath.Join(t.TempDir(), "d.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := db.Check(); err != nil {
+			t.Errorf("db check: %v", err)
+		}
+		_ = db.Close()
+	})
+	return db
+}
+
+var ctx = context.Background()
+
+func TestBootstrapGeneratesOnceThenKeeps(t *testing.T) {
+	db := mustOpen(t)
+	first := auth.NewService(db)
+	token, err := first.Bootstrap(ctx, "")
+	if err != nil || len(token) < 40 {
+		t.Fatalf("first start: %q, %v", token, err)
+	}
+	second := auth.NewService(db)
+	if again, err := second.Bootstrap(ctx, ""); err != nil || again != "" {
+		t.Fatalf("second start showed %q, %v; the token is shown once", again, err)
+	}
+	if !second.IsAdminToken(token) || second.IsAdminToken(token+"x") || second.IsAdminToken("") {
+		t.Fatal("the stored hash does not identify the token")
+	}
+	fresh, err := second.ResetAdminToken(ctx)
+	if err != nil || fresh == token || second.IsAdminToken(token) || !second.IsAdminToken(fresh) {
+		t.Fatalf("reset: %q, %v", fresh, err)
+	}
+	env := auth.NewService(db)
+	if shown, err := env.Bootstrap(ctx, "chosen"); err != nil || shown != "" || !env.IsAdminToken("chosen") || env.IsAdminToken(fresh) {
+		t.Fatalf("env token: %q, %v", shown, err)
+	}
+}
+
+func TestSessions(t *testing.T) {
+	s := auth.NewService(mustOpen(t))
+	token, err := s.Bootstrap(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Login(ctx, "wrong"); err == nil {
+		t.Fatal("login with a wrong token")
+	}
+	id, expires, err := s.Login(ctx, token)
+	if err != nil || id == "" || expires.IsZero() {
+		t.Fatalf("login: %q %v %v", id, expires, err)
+	}
+	for candidate, want := range map[string]bool{id: true, id + "x": false, "": false} {
+		if got, err := s.IsSession(ctx, candidate); err != nil || got != want {
+			t.Errorf("IsSession(%.6q…) = %v, %v; want %v", candidate, got, err, want)
+		}
+	}
+	if err := s.Logout(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := s.IsSession(ctx, id); ok {
+		t.Fatal("session alive after logout")
+	}
+}
