@@ -2,32 +2,16 @@ package auth_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 
 	"github.com/darkshare/darkshare/pkg/auth"
-	"github.com/darkshare/darkshare/store"
+	"github.com/darkshare/darkshare/store/storetest"
 )
-
-func mustOpen(t *testing.T) *store.DB {
-	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "d.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := db.Check(); err != nil {
-			t.Errorf("db check: %v", err)
-		}
-		_ = db.Close()
-	})
-	return db
-}
 
 var ctx = context.Background()
 
 func TestBootstrapGeneratesOnceThenKeeps(t *testing.T) {
-	db := mustOpen(t)
+	db := storetest.MustOpen(t)
 	first := auth.NewService(db)
 	token, err := first.Bootstrap(ctx, "")
 	if err != nil || len(token) < 40 {
@@ -51,7 +35,7 @@ func TestBootstrapGeneratesOnceThenKeeps(t *testing.T) {
 }
 
 func TestSessions(t *testing.T) {
-	s := auth.NewService(mustOpen(t))
+	s := auth.NewService(storetest.MustOpen(t))
 	token, err := s.Bootstrap(ctx, "")
 	if err != nil {
 		t.Fatal(err)

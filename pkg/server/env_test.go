@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/darkshare/darkshare/pkg/link"
 	"github.com/darkshare/darkshare/pkg/stats"
 	"github.com/darkshare/darkshare/store"
+	"github.com/darkshare/darkshare/store/storetest"
 )
 
 // testAllowList is the allow-list every test server runs with.
@@ -30,25 +30,6 @@ type testEnv struct {
 	agg   *stats.Aggregator
 	token string // the admin token
 	base  string // base URL of short links
-}
-
-// mustOpen opens a fresh db whose cleanup runs bbolt's consistency check
-// before closing it.
-func mustOpen(t testing.TB) *store.DB {
-	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "darkshare.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := db.Check(); err != nil {
-			t.Errorf("db check: %v", err)
-		}
-		if err := db.Close(); err != nil {
-			t.Errorf("close db: %v", err)
-		}
-	})
-	return db
 }
 
 // newTestEnv builds the app for base, on db.
@@ -100,7 +81,7 @@ func startServer(t testing.TB) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := newTestEnv(t, mustOpen(t), "http://"+ln.Addr().String())
+	env := newTestEnv(t, storetest.MustOpen(t), "http://"+ln.Addr().String())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

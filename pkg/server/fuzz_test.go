@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"testing"
+
+	"github.com/darkshare/darkshare/store/storetest"
 )
 
 // FuzzMintBody sends arbitrary bodies to the mint endpoint: every answer is
@@ -18,7 +20,7 @@ func FuzzMintBody(f *testing.F) {
 	} {
 		f.Add(seed)
 	}
-	env := newTestEnv(f, mustOpen(f), "https://s.test")
+	env := newTestEnv(f, storetest.MustOpen(f), "https://s.test")
 	f.Fuzz(func(t *testing.T, body string) {
 		resp, got := env.do(t, http.MethodPost, "/api/v1/links", body, nil)
 		if resp.StatusCode == http.StatusOK {

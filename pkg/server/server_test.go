@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/darkshare/darkshare/store/storetest"
 )
 
 type mintResult struct {
@@ -33,7 +35,7 @@ func (e *testEnv) mint(t *testing.T, body string, h header) mintResult {
 }
 
 func TestMintAnswers(t *testing.T) {
-	env := newTestEnv(t, mustOpen(t), "https://s.test")
+	env := newTestEnv(t, storetest.MustOpen(t), "https://s.test")
 	tests := []struct {
 		name   string
 		body   string
@@ -87,7 +89,7 @@ func TestMintAnswers(t *testing.T) {
 }
 
 func TestMintIsIdempotentPerNormalisedURLAndChannel(t *testing.T) {
-	env := newTestEnv(t, mustOpen(t), "https://s.test")
+	env := newTestEnv(t, storetest.MustOpen(t), "https://s.test")
 	first := env.mint(t, `{"url":"https://news.example.org/story?id=7","channels":["email","whatsapp","copy"]}`, nil)
 	again := env.mint(t, `{"url":"HTTPS://News.Example.org:443/story?id=7&utm_source=x&fbclid=y#top","channels":["copy","email"]}`, nil)
 	if first.URL != "https://news.example.org/story?id=7" || again.URL != first.URL {
@@ -124,7 +126,7 @@ func TestMintIsIdempotentPerNormalisedURLAndChannel(t *testing.T) {
 }
 
 func TestMintConcurrentGivesOneCode(t *testing.T) {
-	env := newTestEnv(t, mustOpen(t), "https://s.test")
+	env := newTestEnv(t, storetest.MustOpen(t), "https://s.test")
 	const n = 16
 	got := make(chan string, n)
 	for range n {
@@ -147,7 +149,7 @@ func TestMintConcurrentGivesOneCode(t *testing.T) {
 }
 
 func TestRedirectCountsGetOnly(t *testing.T) {
-	env := newTestEnv(t, mustOpen(t), "https://s.test")
+	env := newTestEnv(t, storetest.MustOpen(t), "https://s.test")
 	code := env.mint(t, `{"url":"https://news.example.org/r?x=1","channels":["email"]}`, nil).Links[0].Code
 
 	for range 3 {
@@ -188,7 +190,7 @@ func clicksOf(t *testing.T, env *testEnv, code string) uint64 {
 }
 
 func TestUnknownCodeIsFriendly404(t *testing.T) {
-	env := newTestEnv(t, mustOpen(t), "https://s.test")
+	env := newTestEnv(t, storetest.MustOpen(t), "https://s.test")
 	for _, path := range []string{"/nosuchcode", "/a%20b", "/" + strings.Repeat("x", 40), "/nosuchcode/qr.png", "/x/y/z"} {
 		resp, body := env.do(t, http.MethodGet, path, "", nil)
 		if resp.StatusCode != http.StatusNotFound || resp.Header.Get("Location") != "" {
@@ -201,7 +203,7 @@ func TestUnknownCodeIsFriendly404(t *testing.T) {
 }
 
 func TestAPIErrorsAreJSON(t *testing.T) {
-	env := newTestEnv(t, mustOpen(t), "https://s.test")
+	env := newTestEnv(t, storetest.MustOpen(t), "https://s.test")
 	tests := []struct {
 		method, path string
 		status       int
@@ -221,7 +223,7 @@ func TestAPIErrorsAreJSON(t *testing.T) {
 }
 
 func TestQRCodeEncodesShortURL(t *testing.T) {
-	env := newTestEnv(t, mustOpen(t), "https://s.test")
+	env := newTestEnv(t, storetest.MustOpen(t), "https://s.test")
 	code := env.mint(t, `{"url":"https://news.example.org/qr","channels":["qr"]}`, nil).Links[0].Code
 	for _, tt := range []struct {
 		query  string

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/darkshare/darkshare/pkg/stats"
+	"github.com/darkshare/darkshare/store/storetest"
 )
 
 // statsKeyOf returns the key in an admin mint answer's stats URL.
@@ -24,7 +25,7 @@ func statsKeyOf(t *testing.T, l mintedLink) string {
 }
 
 func TestLinkStatsJSON(t *testing.T) {
-	env := newTestEnv(t, mustOpen(t), "https://s.test")
+	env := newTestEnv(t, storetest.MustOpen(t), "https://s.test")
 	minted := env.mint(t, `{"url":"https://news.example.org/s","channels":["email","sms"]}`, env.bearer())
 	email, sms := minted.Links[0], minted.Links[1]
 	for range 2 {
@@ -67,7 +68,7 @@ func TestLinkStatsJSON(t *testing.T) {
 }
 
 func TestPageStatsJSON(t *testing.T) {
-	env := newTestEnv(t, mustOpen(t), "https://s.test")
+	env := newTestEnv(t, storetest.MustOpen(t), "https://s.test")
 	minted := env.mint(t, `{"url":"https://news.example.org/p","channels":["email","whatsapp","copy"]}`, nil)
 	clicks := map[string]int{"email": 1, "whatsapp": 3}
 	for _, l := range minted.Links {
@@ -110,7 +111,7 @@ func TestPageStatsJSON(t *testing.T) {
 }
 
 func TestStatsPage(t *testing.T) {
-	env := newTestEnv(t, mustOpen(t), "https://s.test")
+	env := newTestEnv(t, storetest.MustOpen(t), "https://s.test")
 	hostile := `https://news.example.org/"><script>alert(1)</script>`
 	body, _ := json.Marshal(map[string]any{"url": hostile, "channels": []string{"email"}})
 	l := env.mint(t, string(body), env.bearer()).Links[0]
@@ -151,7 +152,7 @@ func TestStatsPage(t *testing.T) {
 }
 
 func TestLoginSessionOpensStatsPages(t *testing.T) {
-	env := newTestEnv(t, mustOpen(t), "https://s.test")
+	env := newTestEnv(t, storetest.MustOpen(t), "https://s.test")
 	l := env.mint(t, `{"url":"https://news.example.org/l","channels":["sms"]}`, nil).Links[0]
 	form := header{"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -219,7 +220,7 @@ func (f *failingCounts) AddCounts(ctx context.Context, c []stats.Count) error {
 }
 
 func TestHealthReportsFailingFlush(t *testing.T) {
-	db := mustOpen(t)
+	db := storetest.MustOpen(t)
 	fc := &failingCounts{Store: db}
 	env := newTestEnvCounts(t, db, "https://s.test", fc)
 	resp, body := env.do(t, http.MethodGet, "/healthz", "", nil)

@@ -12,22 +12,8 @@ import (
 
 	"github.com/darkshare/darkshare/pkg/stats"
 	"github.com/darkshare/darkshare/store"
+	"github.com/darkshare/darkshare/store/storetest"
 )
-
-func mustOpen(t *testing.T) *store.DB {
-	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "darkshare.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := db.Check(); err != nil {
-			t.Errorf("db check: %v", err)
-		}
-		_ = db.Close()
-	})
-	return db
-}
 
 var (
 	ctx     = context.Background()
@@ -52,7 +38,7 @@ func TestDay(t *testing.T) {
 // exactly once (never on disk and pending both, never neither), so reads only
 // grow, and the total ends exact.
 func TestConcurrentAddsFlushesAndReads(t *testing.T) {
-	agg := stats.NewAggregator(mustOpen(t), discard)
+	agg := stats.NewAggregator(storetest.MustOpen(t), discard)
 	const writers, perWriter = 8, 2000
 	codes := []string{"aaa", "bbb", "ccc"}
 	var wg sync.WaitGroup
@@ -123,7 +109,7 @@ func (f *flakyStore) AddCounts(ctx context.Context, c []stats.Count) error {
 }
 
 func TestFailedFlushKeepsCountsAndRetries(t *testing.T) {
-	fs := &flakyStore{Store: mustOpen(t)}
+	fs := &flakyStore{Store: storetest.MustOpen(t)}
 	agg := stats.NewAggregator(fs, discard)
 	agg.Add("x", 1, stats.Clicks)
 	if err := agg.Flush(ctx); err != nil {
