@@ -147,9 +147,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		_ = ln.Close()
 		return err
 	}
-	ownHost, _ := url.Parse(baseURL)
-
-	links, err := link.NewService(db, allow, ownHost.Hostname())
+	links, err := link.NewService(db, link.Policy{Allow: allow, BaseURL: baseURL, SelfTargets: []string{baseURL + server.DemoPath}})
 	if err != nil {
 		_ = ln.Close()
 		return err

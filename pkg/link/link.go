@@ -72,19 +72,52 @@ type MintRequest struct {
 	Trusted bool
 }
 
+// Policy says who may mint links for which targets.
+type Policy struct {
+	// Allow lists the hosts anonymous callers may mint for, and the origins
+	// whose pages may call the API from a browser.
+	Allow HostList
+	// BaseURL is the service's own address. No one may mint a link to it,
+	// since a short link pointing at the service could loop...
+	BaseURL string
+	// ...except to these pages of its own (the demo).
+	SelfTargets []string
+}
+
 // Service mints links. It holds no mutable state of its own beyond the code
 // generator, which is safe for concurrent use.
 type Service struct {
-	store   Store
-	allow   HostList
-	ownHost string // the service's own host: links to it would loop
-	ids     *shortid.Shortid
-	now     func() time.Time
+	store       Store
+	allow       HostList
+	self        string          // normalised host[:port] of BaseURL
+	selfTargets map[string]bool // normalised
+	ids         *shortid.Shortid
+	now         func() time.Time
 }
 
-// NewService returns a Service that mints into store. Anonymous callers may
-// mint for hosts on allow; no one may mint for ownHost.
-func NewService(store Store, allow HostList, ownHost string) (*Service, error) {
+// NewService returns a Service that mints into store under policy. It returns
+// an error if the policy's BaseURL or SelfTargets are not valid URLs.
+func NewService(store Store, policy Policy) (*Service, error) {
+	self, err := Normalize(policy.BaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("base url: %w", err)
+	}
+	selfURL, _ := url.Parse(self)
+	s := &Service{store: store, allow: policy.Allow, self: selfURL.Host, selfTargets: map[string]bool{}, now: time.Now}
+	for _, t := range policy.SelfTargets {
+		n, err := Normalize(t)
+		if err != nil {
+			return nil, fmt.Errorf("self target: %w", err)
+		}
+		s.selfTargets[n] = true
+	}
+	if s.ids, err = newCodeGenerator(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func newCodeGenerator() (*shortid.Shortid, error) {
 	var seed [8]byte
 	if _, err := rand.Read(seed[:]); err != nil {
 		return nil, fmt.Errorf("seed code generator: %w", err)
@@ -97,7 +130,19 @@ func NewService(store Store, allow HostList, ownHost string) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create code generator: %w", err)
 	}
-	return &Service{store: store, allow: allow, ownHost: ownHost, ids: ids, now: time.Now}, nil
+	return ids, nil
+}
+
+// AllowsOrigin reports whether a browser page of origin (scheme://host[:port],
+// as in an Origin header) may call the minting API: its host must be on the
+// allow-list.
+func (s *Service) AllowsOrigin(origin string) bool {
+	u, err := url.Parse(origin)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
+		return false
+	}
+	host, err := NormalizeHost(u.Hostname())
+	return err == nil && s.allow.Allows(host)
 }
 
 // Mint normalises req.URL and returns its link for each requested channel,
@@ -117,10 +162,11 @@ func (s *Service) Mint(ctx context.Context, req MintRequest) (string, []Link, er
 	if err != nil {
 		return "", nil, fmt.Errorf("%w: url does not parse", ErrInvalidURL)
 	}
-	if u.Hostname() == s.ownHost {
+	switch {
+	case s.selfTargets[target]: // the demo page: anyone may share it
+	case u.Host == s.self:
 		return "", nil, fmt.Errorf("%w: url points at this service", ErrInvalidURL)
-	}
-	if !req.Trusted && !s.allow.Allows(u.Hostname()) {
+	case !req.Trusted && !s.allow.Allows(u.Hostname()):
 		return "", nil, fmt.Errorf("%w: %s is not on this service's allow-list; ask its admin, or use the admin token", ErrHostNotAllowed, u.Hostname())
 	}
 	links, err := s.store.Mint(ctx, target, channels, s.newLink(target))

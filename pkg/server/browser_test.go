@@ -271,8 +271,8 @@ func TestBrowserStatsPageWithKey(t *testing.T) {
 	rows := get(t, ctx, chromedp.Evaluate[[][]string](
 		`[...document.querySelectorAll("table.days tbody tr")].map(tr => [...tr.cells].map(td => td.textContent.trim()))`))
 	today := time.Now().UTC().Format(time.DateOnly)
-	if len(rows) != 1 || len(rows[0]) != 2 || rows[0][0] != today || rows[0][1] != "3" {
-		t.Errorf("days table rows = %q, want [[%s 3]]", rows, today)
+	if len(rows) != 1 || len(rows[0]) != 3 || rows[0][0] != today || rows[0][1] != "0" || rows[0][2] != "3" {
+		t.Errorf("days table rows = %q, want [[%s 0 3]] (date, shares, clicks)", rows, today)
 	}
 
 	saveScreenshot(t, ctx, "stats.png")

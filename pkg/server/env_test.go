@@ -21,7 +21,8 @@ import (
 )
 
 // testAllowList is the allow-list every test server runs with.
-const testAllowList = "news.example.org,*.example.com"
+// 127.0.0.1 lets a page on a second local origin embed the widget.
+const testAllowList = "news.example.org,*.example.com,127.0.0.1"
 
 // testEnv is a whole darkshare app over a real bbolt file in t.TempDir().
 type testEnv struct {
@@ -56,12 +57,7 @@ func newTestEnvCounts(t testing.TB, db *store.DB, base string, counts stats.Stor
 	if err != nil {
 		t.Fatal(err)
 	}
-	u := strings.TrimPrefix(strings.TrimPrefix(base, "http://"), "https://")
-	host, _, err := net.SplitHostPort(u)
-	if err != nil {
-		host = u
-	}
-	links, err := link.NewService(db, allow, host)
+	links, err := link.NewService(db, link.Policy{Allow: allow, BaseURL: base, SelfTargets: []string{base + DemoPath}})
 	if err != nil {
 		t.Fatal(err)
 	}

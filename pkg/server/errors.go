@@ -33,6 +33,7 @@ var errorStatuses = []struct {
 var fiberMessages = map[int]string{
 	http.StatusRequestEntityTooLarge:       "the request body is larger than 16 KiB",
 	http.StatusRequestHeaderFieldsTooLarge: "the request line and headers are larger than 16 KiB",
+	http.StatusTooManyRequests:             "too many requests from this address; try again after Retry-After seconds",
 }
 
 // fiberCodes names the statuses Fiber itself answers with.

@@ -6,7 +6,7 @@ import (
 
 // pageCSP allows nothing but this origin's own files: no inline script, no
 // other host, no framing.
-const pageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+const pageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
 // page renders an HTML page with the headers every page carries. Stats URLs
 // hold a secret key, hence no-referrer.

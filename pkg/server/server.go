@@ -41,10 +41,11 @@ const (
 
 // server holds what handlers share. It has no mutable state.
 type server struct {
-	base  string // BaseURL without trailing slash
-	https bool
-	log   *slog.Logger
-	pages *templates.Set
+	base   string // BaseURL without trailing slash
+	https  bool
+	log    *slog.Logger
+	pages  *templates.Set
+	assets map[string]asset // widget files by name
 	Deps
 }
 
@@ -59,12 +60,17 @@ func New(cfg Config, deps Deps) (*fiber.App, error) {
 	if err != nil {
 		return nil, err
 	}
+	assets, err := widgetAssets()
+	if err != nil {
+		return nil, err
+	}
 	s := &server{
-		base:  strings.TrimSuffix(cfg.BaseURL, "/"),
-		https: base.Scheme == "https",
-		log:   cfg.Logger,
-		pages: pages,
-		Deps:  deps,
+		base:   strings.TrimSuffix(cfg.BaseURL, "/"),
+		https:  base.Scheme == "https",
+		log:    cfg.Logger,
+		pages:  pages,
+		assets: assets,
+		Deps:   deps,
 	}
 	app := fiber.New(fiber.Config{
 		AppName:               "darkshare",

@@ -27,13 +27,19 @@ type linkStats struct {
 	CreatedAt time.Time    `json:"created_at"`
 	ShortURL  string       `json:"short_url"`
 	QRURL     string       `json:"qr_url"`
+	Shares    uint64       `json:"shares"`
 	Clicks    uint64       `json:"clicks"`
 	Days      []dayStats   `json:"days"`
 }
 
 type dayStats struct {
 	Date   string `json:"date"`
+	Shares uint64 `json:"shares"`
 	Clicks uint64 `json:"clicks"`
+}
+
+func newDayStats(d stats.DayCounts) dayStats {
+	return dayStats{Date: d.Day.String(), Shares: d.Counts[stats.Shares], Clicks: d.Counts[stats.Clicks]}
 }
 
 func (s *server) linkStatsJSON() fiber.Handler {
@@ -75,16 +81,17 @@ func (s *server) linkStats(l link.Link, sum stats.Summary) linkStats {
 	out := linkStats{
 		Code: l.Code, URL: l.URL, Channel: l.Channel, CreatedAt: l.CreatedAt,
 		ShortURL: s.shortURL(l.Code), QRURL: s.qrURL(l.Code),
-		Clicks: sum.Totals[stats.Clicks], Days: []dayStats{},
+		Shares: sum.Totals[stats.Shares], Clicks: sum.Totals[stats.Clicks], Days: []dayStats{},
 	}
 	for _, d := range sum.Days {
-		out.Days = append(out.Days, dayStats{Date: d.Day.String(), Clicks: d.Counts[stats.Clicks]})
+		out.Days = append(out.Days, newDayStats(d))
 	}
 	return out
 }
 
 type pageStats struct {
 	URL      string                        `json:"url"`
+	Shares   uint64                        `json:"shares"`
 	Clicks   uint64                        `json:"clicks"`
 	Channels map[link.Channel]channelStats `json:"channels"`
 }
@@ -92,6 +99,7 @@ type pageStats struct {
 type channelStats struct {
 	Code     string `json:"code"`
 	ShortURL string `json:"short_url"`
+	Shares   uint64 `json:"shares"`
 	Clicks   uint64 `json:"clicks"`
 }
 
@@ -121,9 +129,10 @@ func (s *server) pageStatsJSON() fiber.Handler {
 			if err != nil {
 				return err
 			}
-			n := sum.Totals[stats.Clicks]
-			out.Clicks += n
-			out.Channels[l.Channel] = channelStats{Code: l.Code, ShortURL: s.shortURL(l.Code), Clicks: n}
+			ch := channelStats{Code: l.Code, ShortURL: s.shortURL(l.Code), Shares: sum.Totals[stats.Shares], Clicks: sum.Totals[stats.Clicks]}
+			out.Shares += ch.Shares
+			out.Clicks += ch.Clicks
+			out.Channels[l.Channel] = ch
 		}
 		return c.JSON(out)
 	}
@@ -153,8 +162,8 @@ type statsPage struct {
 	Admin           bool
 	Link            link.Link
 	ShortURL, QRURL string
-	Clicks          uint64
-	Last7, Today    uint64
+	Shares, Clicks  uint64
+	Last7, Today    uint64 // clicks
 	Chart           chart
 	Days            []dayStats // newest first
 }
@@ -164,7 +173,7 @@ func (s *server) statsPage(l link.Link, sum stats.Summary, today stats.Day, admi
 		// The page's own origin, not BaseURL: the CSP allows images from 'self'
 		// only, and an admin may reach the page under another name.
 		Admin: admin, Link: l, ShortURL: s.shortURL(l.Code), QRURL: "/" + l.Code + "/qr.png",
-		Clicks: sum.Totals[stats.Clicks],
+		Shares: sum.Totals[stats.Shares], Clicks: sum.Totals[stats.Clicks],
 	}
 	perDay := make(map[stats.Day]uint64, len(sum.Days))
 	for _, d := range sum.Days {
@@ -173,9 +182,7 @@ func (s *server) statsPage(l link.Link, sum stats.Summary, today stats.Day, admi
 		if d.Day > today-7 {
 			p.Last7 += n
 		}
-		if n > 0 {
-			p.Days = append(p.Days, dayStats{Date: d.Day.String(), Clicks: n})
-		}
+		p.Days = append(p.Days, newDayStats(d))
 	}
 	p.Today = perDay[today]
 	slices.Reverse(p.Days)

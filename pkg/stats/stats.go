@@ -29,8 +29,13 @@ func (d Day) String() string { return d.Time().Format(time.DateOnly) }
 // Metric names a counter kept per link and day.
 type Metric string
 
-// Clicks counts redirects of a GET to a short link.
-const Clicks Metric = "clicks"
+const (
+	// Clicks counts redirects of a GET to a short link.
+	Clicks Metric = "clicks"
+	// Shares counts share intents: a press on a share button, or a copy of
+	// a passage that carried the copy link.
+	Shares Metric = "shares"
+)
 
 // Key identifies one counter.
 type Key struct {
