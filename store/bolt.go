@@ -19,11 +19,13 @@ import (
 	"github.com/darkshare/darkshare/pkg/auth"
 	"github.com/darkshare/darkshare/pkg/link"
 	"github.com/darkshare/darkshare/pkg/stats"
+	"github.com/darkshare/darkshare/pkg/track"
 )
 
 // SchemaVersion is the layout this code reads and writes. Open refuses a db
-// written by a newer one.
-const SchemaVersion = 1
+// written by a newer one. Version 2 added the uniques and salts buckets;
+// opening a version 1 db creates them.
+const SchemaVersion = 2
 
 // OpenTimeout bounds the wait for another process's lock on the file.
 const OpenTimeout = 2 * time.Second
@@ -34,6 +36,8 @@ var (
 	bucketTargets  = []byte("targets")  // url \x00 channel -> code
 	bucketCounts   = []byte("counts")   // code \x00 day(uint32 BE) metric -> uint64 BE
 	bucketSessions = []byte("sessions") // sha256(session id) -> expiry (unix ns, BE)
+	bucketUniques  = []byte("uniques")  // code \x00 day(uint32 BE) "uniques" -> HyperLogLog sketch
+	bucketSalts    = []byte("salts")    // day (int64 BE) -> the day's visitor salt; one entry at most
 
 	keySchemaVersion = []byte("schema_version")
 	keyAdminToken    = []byte("admin_token_sha256")
@@ -62,7 +66,7 @@ func Open(path string) (*DB, error) {
 }
 
 func initSchema(tx *bolt.Tx) error {
-	for _, name := range [][]byte{bucketMeta, bucketLinks, bucketTargets, bucketCounts, bucketSessions} {
+	for _, name := range [][]byte{bucketMeta, bucketLinks, bucketTargets, bucketCounts, bucketSessions, bucketUniques, bucketSalts} {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("create bucket %s: %w", name, err)
 		}
@@ -237,26 +241,99 @@ func parseCountKey(code string, key []byte) (stats.Key, bool) {
 	return stats.Key{Code: code, Day: stats.Day(binary.BigEndian.Uint32(rest)), Metric: stats.Metric(rest[4:])}, true
 }
 
-// AddCounts implements stats.Store: one transaction, all or nothing.
-func (db *DB) AddCounts(_ context.Context, increments []stats.Count) error {
+// Write implements stats.Store: one transaction, all or nothing.
+func (db *DB) Write(_ context.Context, batch stats.Batch) error {
 	return db.bolt.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketCounts)
-		// bbolt keeps the key and value slices until commit, so each put needs
-		// its own: one backing array for all values, 8 bytes each.
-		values := make([]byte, 8*len(increments))
-		for i, inc := range increments {
-			k := countKey(inc.Key)
-			n := inc.N
-			if old := b.Get(k); len(old) == 8 {
-				n += binary.BigEndian.Uint64(old)
+		if err := addCounts(tx, batch.Counts); err != nil {
+			return err
+		}
+		return mergeSketches(tx, batch.Sketches)
+	})
+}
+
+func mergeSketches(tx *bolt.Tx, merges []stats.SketchMerge) error {
+	b := tx.Bucket(bucketUniques)
+	for _, m := range merges {
+		k := countKey(m.Key)
+		v, err := m.Merge(b.Get(k))
+		if err != nil {
+			return fmt.Errorf("merge sketch of %s: %w", m.Code, err)
+		}
+		if err := b.Put(k, v); err != nil {
+			return fmt.Errorf("put sketch of %s: %w", m.Code, err)
+		}
+	}
+	return nil
+}
+
+func addCounts(tx *bolt.Tx, increments []stats.Count) error {
+	b := tx.Bucket(bucketCounts)
+	// bbolt keeps the key and value slices until commit, so each put needs
+	// its own: one backing array for all values, 8 bytes each.
+	values := make([]byte, 8*len(increments))
+	for i, inc := range increments {
+		k := countKey(inc.Key)
+		n := inc.N
+		if old := b.Get(k); len(old) == 8 {
+			n += binary.BigEndian.Uint64(old)
+		}
+		v := values[8*i : 8*i+8]
+		binary.BigEndian.PutUint64(v, n)
+		if err := b.Put(k, v); err != nil {
+			return fmt.Errorf("put counter of %s: %w", inc.Code, err)
+		}
+	}
+	return nil
+}
+
+// Sketches implements stats.Store.
+func (db *DB) Sketches(_ context.Context, code string) ([]stats.SketchData, error) {
+	var out []stats.SketchData
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		prefix := append([]byte(code), 0)
+		c := tx.Bucket(bucketUniques).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			key, ok := parseCountKey(code, k)
+			if !ok {
+				return fmt.Errorf("malformed sketch key %q", k)
 			}
-			v := values[8*i : 8*i+8]
-			binary.BigEndian.PutUint64(v, n)
-			if err := b.Put(k, v); err != nil {
-				return fmt.Errorf("put counter of %s: %w", inc.Code, err)
-			}
+			out = append(out, stats.SketchData{Key: key, Data: bytes.Clone(v)})
 		}
 		return nil
+	})
+	return out, err
+}
+
+// LoadSalt implements track.SaltStore.
+func (db *DB) LoadSalt(_ context.Context, day int64) ([]byte, error) {
+	var salt []byte
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketSalts).Get(binary.BigEndian.AppendUint64(nil, uint64(day)))
+		if v == nil {
+			return track.ErrNoSalt
+		}
+		salt = bytes.Clone(v)
+		return nil
+	})
+	return salt, err
+}
+
+// ReplaceSalt implements track.SaltStore. Deleting a key frees its page for
+// reuse, and bbolt reuses free pages on the next writes, which come every
+// flush interval; the old salt's bytes do not outlive that by long.
+func (db *DB) ReplaceSalt(_ context.Context, day int64, salt []byte) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketSalts)
+		var old [][]byte
+		if err := b.ForEach(func(k, _ []byte) error { old = append(old, bytes.Clone(k)); return nil }); err != nil {
+			return err
+		}
+		for _, k := range old {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		return b.Put(binary.BigEndian.AppendUint64(nil, uint64(day)), bytes.Clone(salt))
 	})
 }
 

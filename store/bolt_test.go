@@ -134,7 +134,7 @@ func TestCountsAddUpPerKey(t *testing.T) {
 		{Key: stats.Key{Code: "ab", Day: day, Metric: "other"}, N: 4},
 	}
 	for range 2 {
-		if err := db.AddCounts(ctx, batch); err != nil {
+		if err := db.Write(ctx, stats.Batch{Counts: batch}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -20,6 +20,21 @@ type Set struct {
 
 var funcs = template.FuncMap{
 	"date": func(t time.Time) string { return t.UTC().Format(time.DateOnly) },
+	// dict passes several values to a sub-template: dict "k1" v1 "k2" v2.
+	"dict": func(kv ...any) (map[string]any, error) {
+		if len(kv)%2 != 0 {
+			return nil, fmt.Errorf("dict needs key and value pairs, got %d arguments", len(kv))
+		}
+		m := make(map[string]any, len(kv)/2)
+		for i := 0; i < len(kv); i += 2 {
+			k, ok := kv[i].(string)
+			if !ok {
+				return nil, fmt.Errorf("dict key %v is not a string", kv[i])
+			}
+			m[k] = kv[i+1]
+		}
+		return m, nil
+	},
 }
 
 // Parse parses every page with the base layout. It fails on the first broken

@@ -17,6 +17,7 @@ import (
 	"github.com/darkshare/darkshare/pkg/link"
 	"github.com/darkshare/darkshare/pkg/server"
 	"github.com/darkshare/darkshare/pkg/stats"
+	"github.com/darkshare/darkshare/pkg/track"
 	"github.com/darkshare/darkshare/store"
 )
 
@@ -59,8 +60,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 }
 
 type serveConfig struct {
-	listen, db, baseURL, allowHost string
-	flushInterval                  time.Duration
+	listen, db, baseURL, allowHost, trustedProxy string
+	flushInterval                                time.Duration
 }
 
 func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
@@ -71,6 +72,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.StringVar(&cfg.db, "db", envOr(getenv, "DARKSHARE_DB", "./darkshare.db"), "bbolt database file (created if missing)")
 	fs.StringVar(&cfg.baseURL, "base-url", getenv("DARKSHARE_BASE_URL"), "prefix of the short URLs handed out (default: http://<listen address>)")
 	fs.StringVar(&cfg.allowHost, "allow-host", getenv("DARKSHARE_ALLOW_HOST"), "comma list of hosts anonymous callers may mint links for: news.example.org or *.example.org")
+	fs.StringVar(&cfg.trustedProxy, "trusted-proxy", getenv("DARKSHARE_TRUSTED_PROXY"), "comma list of proxy addresses or CIDRs whose X-Forwarded-For and X-Real-IP are believed (default: none; the socket address is the client)")
 	interval, err := envDuration(getenv, "DARKSHARE_FLUSH_INTERVAL", time.Second)
 	if err != nil {
 		return cfg, err
@@ -117,6 +119,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return fmt.Errorf("--allow-host: %w", err)
 	}
+	proxies, err := track.ParseTrustedProxies(cfg.trustedProxy)
+	if err != nil {
+		return fmt.Errorf("--trusted-proxy: %w", err)
+	}
 
 	db, err := store.Open(cfg.db)
 	if err != nil {
@@ -152,8 +158,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		_ = ln.Close()
 		return err
 	}
+	visitors, err := track.NewHasher(ctx, db, time.Now)
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
 	agg := stats.NewAggregator(db, log)
-	app, err := server.New(server.Config{BaseURL: baseURL, Logger: log}, server.Deps{Links: links, Stats: agg, Auth: admin})
+	app, err := server.New(
+		server.Config{BaseURL: baseURL, Logger: log, TrustedProxies: proxies},
+		server.Deps{Links: links, Stats: agg, Auth: admin, Classifier: track.NewClassifier(), Visitors: visitors},
+	)
 	if err != nil {
 		_ = ln.Close()
 		return err
@@ -164,7 +178,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	flushCtx, stopFlushing := context.WithCancel(context.Background())
 	var flusher sync.WaitGroup
-	flusher.Go(func() { agg.Run(flushCtx, cfg.flushInterval) })
+	flusher.Go(func() { agg.Run(flushCtx, cfg.flushInterval, visitors.Persist) })
 
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()
@@ -187,6 +201,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	stopFlushing()
 	flusher.Wait()
 	// Nothing records clicks any more: this flush writes the last of them.
+	if err := visitors.Persist(context.Background()); err != nil {
+		log.Error("store the visitor salt; today's unique counts restart", "err", err)
+	}
 	if err := agg.Flush(context.Background()); err != nil {
 		return errors.Join(serveErr, fmt.Errorf("final flush lost %d clicks: %w", agg.Pending(), err))
 	}

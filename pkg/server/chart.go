@@ -54,3 +54,23 @@ func dayChart(perDay map[stats.Day]uint64, last stats.Day, days int) chart {
 }
 
 func isNotFound(err error) bool { return errors.Is(err, link.ErrNotFound) }
+
+// shareBar is one row of a breakdown table, with a bar as wide as its share
+// of the largest row (0 to 100), drawn as SVG so the CSP needs no inline style.
+type shareBar struct {
+	Name    string
+	N       uint64
+	Percent int
+}
+
+func shareBars(m map[string]uint64) []shareBar {
+	ranked := stats.Rank(m)
+	out := make([]shareBar, 0, len(ranked))
+	for _, r := range ranked {
+		if r.N == 0 {
+			continue
+		}
+		out = append(out, shareBar{Name: r.Name, N: r.N, Percent: int(r.N * 100 / ranked[0].N)})
+	}
+	return out
+}

@@ -8,14 +8,17 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/darkshare/darkshare/pkg/auth"
 	"github.com/darkshare/darkshare/pkg/link"
 	"github.com/darkshare/darkshare/pkg/stats"
+	"github.com/darkshare/darkshare/pkg/track"
 	"github.com/darkshare/darkshare/store"
 	"github.com/darkshare/darkshare/store/storetest"
 )
@@ -24,13 +27,18 @@ import (
 // 127.0.0.1 lets a page on a second local origin embed the widget.
 const testAllowList = "news.example.org,*.example.com,127.0.0.1"
 
+// testProxies are trusted to report client addresses in X-Forwarded-For;
+// app.Test's requests come from 0.0.0.0.
+var testProxies = []netip.Prefix{netip.MustParsePrefix("0.0.0.0/32"), netip.MustParsePrefix("127.0.0.1/32")}
+
 // testEnv is a whole darkshare app over a real bbolt file in t.TempDir().
 type testEnv struct {
-	app   *fiber.App
-	db    *store.DB
-	agg   *stats.Aggregator
-	token string // the admin token
-	base  string // base URL of short links
+	app      *fiber.App
+	db       *store.DB
+	agg      *stats.Aggregator
+	visitors *track.Hasher
+	token    string // the admin token
+	base     string // base URL of short links
 }
 
 // newTestEnv builds the app for base, on db.
@@ -63,11 +71,16 @@ func newTestEnvCounts(t testing.TB, db *store.DB, base string, counts stats.Stor
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	agg := stats.NewAggregator(counts, log)
-	app, err := New(Config{BaseURL: base, Logger: log}, Deps{Links: links, Stats: agg, Auth: admin})
+	visitors, err := track.NewHasher(ctx, db, time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &testEnv{app: app, db: db, agg: agg, token: token, base: base}
+	app, err := New(Config{BaseURL: base, Logger: log, TrustedProxies: testProxies},
+		Deps{Links: links, Stats: agg, Auth: admin, Classifier: track.NewClassifier(), Visitors: visitors})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testEnv{app: app, db: db, agg: agg, visitors: visitors, token: token, base: base}
 }
 
 // startServer runs the app on a real listener on 127.0.0.1 and stops it at cleanup.
@@ -97,6 +110,7 @@ func startServer(t testing.TB) *testEnv {
 type header map[string]string
 
 // do sends a request through the whole app and returns the response and body.
+// Requests carry a desktop Chrome user agent unless h sets one.
 func (e *testEnv) do(t testing.TB, method, target, body string, h header) (*http.Response, string) {
 	t.Helper()
 	var r io.Reader
@@ -107,6 +121,8 @@ func (e *testEnv) do(t testing.TB, method, target, body string, h header) (*http
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	// A person's browser unless the test says otherwise ("" sends none).
+	req.Header.Set("User-Agent", chromeDesktop)
 	for k, v := range h {
 		req.Header.Set(k, v)
 	}

@@ -8,10 +8,12 @@ import (
 	qrcode "github.com/skip2/go-qrcode"
 
 	"github.com/darkshare/darkshare/pkg/stats"
+	"github.com/darkshare/darkshare/pkg/track"
 )
 
-// redirect sends a short link's visitor on at once and counts the click in
-// memory; the disk is written by the aggregator's next flush.
+// redirect sends a short link's visitor on at once, whoever they are
+// (previews, scanners and bots too), and counts the visit by class in memory;
+// the disk is written by the aggregator's next flush.
 func (s *server) redirect() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		l, err := s.Links.Get(c.UserContext(), c.Params("code"))
@@ -21,12 +23,24 @@ func (s *server) redirect() fiber.Handler {
 		// No cache may keep this answer: a browser that cached the redirect
 		// would follow it again without asking us, and that click would be lost.
 		c.Set(fiber.HeaderCacheControl, "private, no-store")
-		if c.Method() == fiber.MethodGet {
-			// l.Code is our own copy (from the store), safe to keep past the request.
-			s.Stats.Add(l.Code, stats.DayOf(c.Context().Time()), stats.Clicks)
-		}
+		s.countVisit(c, l.Code)
 		return c.Redirect(l.URL, fiber.StatusFound)
 	}
+}
+
+// countVisit classifies the request and counts it. Neither the address nor
+// the user agent is kept: only classes and a salted visitor hash. code must
+// be owned by the caller, not request memory: the aggregator keeps it.
+func (s *server) countVisit(c *fiber.Ctx, code string) {
+	ip := s.clientIP(c)
+	ua := c.Get(fiber.HeaderUserAgent)
+	res := s.Classifier.Classify(track.Visit{Method: c.Method(), UserAgent: ua, Referer: c.Get(fiber.HeaderReferer), IP: ip})
+	var visitor uint64
+	var ok bool
+	if res.Class == track.Human {
+		visitor, ok = s.Visitors.VisitorHash(ip, ua, code)
+	}
+	s.Stats.RecordVisit(code, stats.DayOf(c.Context().Time()), res, visitor, ok)
 }
 
 const (

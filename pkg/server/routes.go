@@ -19,7 +19,7 @@ func (s *server) routes(app *fiber.App) {
 	api.Options("/links", s.widgetCORS())
 	api.Post("/links", s.widgetCORS(), s.mintLinks())
 	api.Options("/shares", s.widgetCORS())
-	api.Post("/shares", s.widgetCORS(), shareRateLimit(), s.recordShare())
+	api.Post("/shares", s.widgetCORS(), s.shareRateLimit(), s.recordShare())
 	// The site owner's.
 	api.Get("/links/:code/stats", s.linkStatsJSON())
 	api.Get("/stats", s.pageStatsJSON())

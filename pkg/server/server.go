@@ -5,6 +5,7 @@ package server
 import (
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"strings"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/darkshare/darkshare/pkg/auth"
 	"github.com/darkshare/darkshare/pkg/link"
 	"github.com/darkshare/darkshare/pkg/stats"
+	"github.com/darkshare/darkshare/pkg/track"
 	"github.com/darkshare/darkshare/templates"
 )
 
@@ -21,13 +23,18 @@ type Config struct {
 	// BaseURL prefixes every short URL handed out, e.g. "https://s.example.org".
 	BaseURL string
 	Logger  *slog.Logger
+	// TrustedProxies are the only peers whose X-Forwarded-For and X-Real-IP
+	// headers are believed.
+	TrustedProxies []netip.Prefix
 }
 
 // Deps are the domain services the handlers call.
 type Deps struct {
-	Links *link.Service
-	Stats *stats.Aggregator
-	Auth  *auth.Service
+	Links      *link.Service
+	Stats      *stats.Aggregator
+	Auth       *auth.Service
+	Classifier *track.Classifier
+	Visitors   *track.Hasher
 }
 
 const (
@@ -41,11 +48,12 @@ const (
 
 // server holds what handlers share. It has no mutable state.
 type server struct {
-	base   string // BaseURL without trailing slash
-	https  bool
-	log    *slog.Logger
-	pages  *templates.Set
-	assets map[string]asset // widget files by name
+	base    string // BaseURL without trailing slash
+	https   bool
+	proxies []netip.Prefix
+	log     *slog.Logger
+	pages   *templates.Set
+	assets  map[string]asset // widget files by name
 	Deps
 }
 
@@ -65,12 +73,13 @@ func New(cfg Config, deps Deps) (*fiber.App, error) {
 		return nil, err
 	}
 	s := &server{
-		base:   strings.TrimSuffix(cfg.BaseURL, "/"),
-		https:  base.Scheme == "https",
-		log:    cfg.Logger,
-		pages:  pages,
-		assets: assets,
-		Deps:   deps,
+		base:    strings.TrimSuffix(cfg.BaseURL, "/"),
+		https:   base.Scheme == "https",
+		proxies: cfg.TrustedProxies,
+		log:     cfg.Logger,
+		pages:   pages,
+		assets:  assets,
+		Deps:    deps,
 	}
 	app := fiber.New(fiber.Config{
 		AppName:               "darkshare",
@@ -81,6 +90,17 @@ func New(cfg Config, deps Deps) (*fiber.App, error) {
 	})
 	s.routes(app)
 	return app, nil
+}
+
+// clientIP is the address of the client: the socket's, or the one trusted
+// proxies report. It is used for rate limits and visitor hashes, never stored.
+func (s *server) clientIP(c *fiber.Ctx) netip.Addr {
+	remote, _ := netip.AddrFromSlice(c.Context().RemoteIP())
+	remote = remote.Unmap()
+	if len(s.proxies) == 0 {
+		return remote
+	}
+	return track.ClientIP(remote, c.Get(fiber.HeaderXForwardedFor), c.Get("X-Real-Ip"), s.proxies)
 }
 
 func (s *server) shortURL(code string) string { return s.base + "/" + code }

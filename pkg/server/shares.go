@@ -38,10 +38,11 @@ func (s *server) recordShare() fiber.Handler {
 	}
 }
 
-func shareRateLimit() fiber.Handler {
+func (s *server) shareRateLimit() fiber.Handler {
 	return limiter.New(limiter.Config{
-		Max:        shareLimit,
-		Expiration: shareLimitWindow,
+		Max:          shareLimit,
+		Expiration:   shareLimitWindow,
+		KeyGenerator: func(c *fiber.Ctx) string { return s.clientIP(c).String() },
 		LimitReached: func(*fiber.Ctx) error {
 			return fiber.ErrTooManyRequests
 		},

@@ -27,19 +27,17 @@ type linkStats struct {
 	CreatedAt time.Time    `json:"created_at"`
 	ShortURL  string       `json:"short_url"`
 	QRURL     string       `json:"qr_url"`
-	Shares    uint64       `json:"shares"`
-	Clicks    uint64       `json:"clicks"`
-	Days      []dayStats   `json:"days"`
+	stats.Breakdown
+	Days []dayStats `json:"days"`
 }
 
 type dayStats struct {
-	Date   string `json:"date"`
-	Shares uint64 `json:"shares"`
-	Clicks uint64 `json:"clicks"`
+	Date string `json:"date"`
+	stats.Breakdown
 }
 
 func newDayStats(d stats.DayCounts) dayStats {
-	return dayStats{Date: d.Day.String(), Shares: d.Counts[stats.Shares], Clicks: d.Counts[stats.Clicks]}
+	return dayStats{Date: d.Day.String(), Breakdown: stats.BreakdownOf(d.Counts)}
 }
 
 func (s *server) linkStatsJSON() fiber.Handler {
@@ -81,7 +79,7 @@ func (s *server) linkStats(l link.Link, sum stats.Summary) linkStats {
 	out := linkStats{
 		Code: l.Code, URL: l.URL, Channel: l.Channel, CreatedAt: l.CreatedAt,
 		ShortURL: s.shortURL(l.Code), QRURL: s.qrURL(l.Code),
-		Shares: sum.Totals[stats.Shares], Clicks: sum.Totals[stats.Clicks], Days: []dayStats{},
+		Breakdown: stats.BreakdownOf(sum.Totals), Days: []dayStats{},
 	}
 	for _, d := range sum.Days {
 		out.Days = append(out.Days, newDayStats(d))
@@ -89,18 +87,17 @@ func (s *server) linkStats(l link.Link, sum stats.Summary) linkStats {
 	return out
 }
 
+// pageStats is the funnel of a page: totals over its links, and per channel.
 type pageStats struct {
-	URL      string                        `json:"url"`
-	Shares   uint64                        `json:"shares"`
-	Clicks   uint64                        `json:"clicks"`
+	URL string `json:"url"`
+	stats.Breakdown
 	Channels map[link.Channel]channelStats `json:"channels"`
 }
 
 type channelStats struct {
 	Code     string `json:"code"`
 	ShortURL string `json:"short_url"`
-	Shares   uint64 `json:"shares"`
-	Clicks   uint64 `json:"clicks"`
+	stats.Breakdown
 }
 
 // pageStatsJSON answers the admin with the counts of every channel of a page.
@@ -123,15 +120,14 @@ func (s *server) pageStatsJSON() fiber.Handler {
 		if len(links) == 0 {
 			return fmt.Errorf("%w: no links have been minted for %s", link.ErrNotFound, target)
 		}
-		out := pageStats{URL: target, Channels: make(map[link.Channel]channelStats, len(links))}
+		out := pageStats{URL: target, Breakdown: stats.BreakdownOf(nil), Channels: make(map[link.Channel]channelStats, len(links))}
 		for _, l := range links {
 			sum, err := s.Stats.Summary(c.UserContext(), l.Code)
 			if err != nil {
 				return err
 			}
-			ch := channelStats{Code: l.Code, ShortURL: s.shortURL(l.Code), Shares: sum.Totals[stats.Shares], Clicks: sum.Totals[stats.Clicks]}
-			out.Shares += ch.Shares
-			out.Clicks += ch.Clicks
+			ch := channelStats{Code: l.Code, ShortURL: s.shortURL(l.Code), Breakdown: stats.BreakdownOf(sum.Totals)}
+			out.Add(ch.Breakdown)
 			out.Channels[l.Channel] = ch
 		}
 		return c.JSON(out)
@@ -162,18 +158,25 @@ type statsPage struct {
 	Admin           bool
 	Link            link.Link
 	ShortURL, QRURL string
-	Shares, Clicks  uint64
-	Last7, Today    uint64 // clicks
-	Chart           chart
-	Days            []dayStats // newest first
+	stats.Breakdown
+	Last7, Today uint64 // clicks
+	Chart        chart
+	PastedIn     []shareBar // previews by app
+	Referrers    []shareBar
+	Devices      []shareBar
+	InApp        []shareBar
+	Days         []dayStats // newest first
 }
 
 func (s *server) statsPage(l link.Link, sum stats.Summary, today stats.Day, admin bool) statsPage {
+	b := stats.BreakdownOf(sum.Totals)
 	p := statsPage{
 		// The page's own origin, not BaseURL: the CSP allows images from 'self'
 		// only, and an admin may reach the page under another name.
 		Admin: admin, Link: l, ShortURL: s.shortURL(l.Code), QRURL: "/" + l.Code + "/qr.png",
-		Shares: sum.Totals[stats.Shares], Clicks: sum.Totals[stats.Clicks],
+		Breakdown: b,
+		PastedIn:  shareBars(b.PreviewsByApp), Referrers: shareBars(b.Referrers),
+		Devices: shareBars(b.Devices), InApp: shareBars(b.InApp),
 	}
 	perDay := make(map[stats.Day]uint64, len(sum.Days))
 	for _, d := range sum.Days {

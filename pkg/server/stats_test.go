@@ -43,7 +43,7 @@ func TestLinkStatsJSON(t *testing.T) {
 	}
 	today := stats.DayOf(time.Now()).String()
 	if s.Code != email.Code || s.URL != "https://news.example.org/s" || s.Channel != "email" || s.Clicks != 2 ||
-		s.CreatedAt.IsZero() || len(s.Days) != 1 || s.Days[0] != (dayStats{Date: today, Clicks: 2}) {
+		s.CreatedAt.IsZero() || len(s.Days) != 1 || s.Days[0].Date != today || s.Days[0].Clicks != 2 || s.Days[0].UniqueVisitors != 1 {
 		t.Fatalf("stats %+v", s)
 	}
 
@@ -212,11 +212,11 @@ type failingCounts struct {
 	fail bool
 }
 
-func (f *failingCounts) AddCounts(ctx context.Context, c []stats.Count) error {
+func (f *failingCounts) Write(ctx context.Context, b stats.Batch) error {
 	if f.fail {
 		return errors.New("disk full")
 	}
-	return f.Store.AddCounts(ctx, c)
+	return f.Store.Write(ctx, b)
 }
 
 func TestHealthReportsFailingFlush(t *testing.T) {

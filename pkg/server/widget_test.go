@@ -43,7 +43,8 @@ func TestShareIntentsAreCountedAndLimited(t *testing.T) {
 		t.Fatalf("page stats %+v: want 3 shares (email 2, copy 1) and no clicks", p)
 	}
 	_, body = env.do(t, http.MethodGet, "/api/v1/links/"+email+"/stats", "", env.bearer())
-	if !strings.Contains(body, `"shares":2`) || !strings.Contains(body, `"shares":2,"clicks":0}`) {
+	var ls linkStats
+	if err := json.Unmarshal([]byte(body), &ls); err != nil || ls.Shares != 2 || len(ls.Days) != 1 || ls.Days[0].Shares != 2 || ls.Clicks != 0 {
 		t.Errorf("link stats lack shares in total and per day: %s", body)
 	}
 

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math"
+	"math/rand/v2"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -101,11 +103,11 @@ type flakyStore struct {
 	fail atomic.Bool
 }
 
-func (f *flakyStore) AddCounts(ctx context.Context, c []stats.Count) error {
+func (f *flakyStore) Write(ctx context.Context, b stats.Batch) error {
 	if f.fail.Load() {
 		return errors.New("injected write failure")
 	}
-	return f.Store.AddCounts(ctx, c)
+	return f.Store.Write(ctx, b)
 }
 
 func TestFailedFlushKeepsCountsAndRetries(t *testing.T) {
@@ -163,4 +165,48 @@ func BenchmarkAdd(b *testing.B) {
 			i++
 		}
 	})
+}
+
+func TestUniqueVisitorsWithinAFewPercent(t *testing.T) {
+	db := storetest.MustOpen(t)
+	fs := &flakyStore{Store: db}
+	agg := stats.NewAggregator(fs, discard)
+	const visitors = 5000
+	rng := rand.New(rand.NewPCG(1, 2))
+	ids := make([]uint64, visitors)
+	for i := range ids {
+		ids[i] = rng.Uint64()
+	}
+	// Each visitor clicks one to three times; a third of the clicks come
+	// before a failed flush, a third before a good one, a third stay pending.
+	for round := range 3 {
+		for i, id := range ids {
+			if i%3 >= round {
+				agg.AddVisitor("abc", 20000, id)
+			}
+		}
+		switch round {
+		case 0:
+			fs.fail.Store(true)
+			if err := agg.Flush(ctx); err == nil {
+				t.Fatal("flush to a failing store succeeded")
+			}
+			fs.fail.Store(false)
+		case 1:
+			if err := agg.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	s, err := agg.Summary(ctx, "abc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := s.Totals[stats.Uniques]
+	if diff := math.Abs(float64(got)-visitors) / visitors; diff > 0.03 {
+		t.Fatalf("estimated %d unique visitors of %d: off by %.1f%%", got, visitors, 100*diff)
+	}
+	if len(s.Days) != 1 || s.Days[0].Counts[stats.Uniques] != got {
+		t.Fatalf("days %+v", s.Days)
+	}
 }

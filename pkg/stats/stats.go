@@ -30,8 +30,12 @@ func (d Day) String() string { return d.Time().Format(time.DateOnly) }
 type Metric string
 
 const (
-	// Clicks counts redirects of a GET to a short link.
+	// Clicks counts human clicks: redirects of a GET that was no preview,
+	// scanner or bot.
 	Clicks Metric = "clicks"
+	// Uniques is the estimated number of distinct visitors among the clicks,
+	// read from the day's sketch; it is never a stored counter.
+	Uniques Metric = "uniques"
 	// Shares counts share intents: a press on a share button, or a copy of
 	// a passage that carried the copy link.
 	Shares Metric = "shares"
@@ -50,17 +54,42 @@ type Count struct {
 	N uint64
 }
 
-// Store keeps counters. It is implemented outside this package (store/).
+// Batch is one flush: counter increments and sketch merges.
+type Batch struct {
+	Counts   []Count
+	Sketches []SketchMerge
+}
+
+// SketchMerge updates one stored unique-visitor sketch. Merge gets the stored
+// bytes (nil if none) and returns the bytes to store.
+type SketchMerge struct {
+	Key
+	Merge func(stored []byte) ([]byte, error)
+}
+
+// SketchData is a stored sketch of one link and day.
+type SketchData struct {
+	Key
+	Data []byte
+}
+
+// Store keeps counters and sketches. It is implemented outside this package (store/).
 type Store interface {
-	// AddCounts adds every increment in one atomic write: after an error, none
-	// of them was applied.
-	AddCounts(ctx context.Context, increments []Count) error
+	// Write applies a batch in one atomic transaction: after an error, none
+	// of it was applied.
+	Write(ctx context.Context, b Batch) error
 	// Counts returns the stored counters of code, in no particular order.
 	Counts(ctx context.Context, code string) ([]Count, error)
+	// Sketches returns the stored sketches of code, in no particular order.
+	// The caller owns the returned bytes.
+	Sketches(ctx context.Context, code string) ([]SketchData, error)
 }
 
 // Summary is what is known of one link: stored and pending counts together.
 type Summary struct {
+	// Totals holds every counter summed over all days, and Uniques: the
+	// estimated unique visitors of each day, added up (a visitor cannot be
+	// recognised from one day to the next, by design).
 	Totals map[Metric]uint64
 	Days   []DayCounts // ascending, only days with a non-zero counter
 }

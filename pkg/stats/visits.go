@@ -1,0 +1,178 @@
+package stats
+
+import (
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/darkshare/darkshare/pkg/track"
+)
+
+// Metrics other than Clicks, Shares and Uniques. Breakdowns by app or class
+// are counters named "<prefix><name>", e.g. "preview:whatsapp".
+const (
+	Scanners Metric = "scanners"
+	Bots     Metric = "bots"
+
+	previewPrefix  = "preview:"
+	referrerPrefix = "ref:"
+	inAppPrefix    = "inapp:"
+	devicePrefix   = "device:"
+)
+
+// metricNames hands out the counter name of an app without building a string
+// on every click: names are made once per app and kept.
+type metricNames struct {
+	prefix string
+	mu     sync.RWMutex
+	byName map[string]Metric
+}
+
+func (n *metricNames) of(name string) Metric {
+	n.mu.RLock()
+	m, ok := n.byName[name]
+	n.mu.RUnlock()
+	if ok {
+		return m
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.byName == nil {
+		n.byName = make(map[string]Metric)
+	}
+	m = Metric(n.prefix + name)
+	// name comes from track's tables, never from a request, so the map stays small.
+	n.byName[strings.Clone(name)] = m
+	return m
+}
+
+// visitMetrics names the counters a classified visit adds to.
+type visitMetrics struct {
+	previews, inApp metricNames
+	referrers       [track.RefOther + 1]Metric
+	devices         [track.Tablet + 1]Metric
+}
+
+func newVisitMetrics() *visitMetrics {
+	v := &visitMetrics{previews: metricNames{prefix: previewPrefix}, inApp: metricNames{prefix: inAppPrefix}}
+	for r := range v.referrers {
+		v.referrers[r] = Metric(referrerPrefix + track.Referrer(r).String())
+	}
+	for d := range v.devices {
+		v.devices[d] = Metric(devicePrefix + track.Device(d).String())
+	}
+	return v
+}
+
+// RecordVisit counts one classified request to code's short link: a human
+// click with its referrer class, device and in-app browser, or a preview by
+// app, a scanner or a bot. visitor is the day's visitor ID of a human click,
+// added to the unique-visitor sketch when hasVisitor is true.
+func (a *Aggregator) RecordVisit(code string, day Day, r track.Result, visitor uint64, hasVisitor bool) {
+	switch r.Class {
+	case track.Human:
+		ms := [4]Metric{Clicks, a.metrics.referrers[r.Referrer], a.metrics.devices[r.Device]}
+		n := 3
+		if r.App != "" {
+			ms[3] = a.metrics.inApp.of(r.App)
+			n = 4
+		}
+		a.AddMany(code, day, ms[:n]...)
+		if hasVisitor {
+			a.AddVisitor(code, day, visitor)
+		}
+	case track.Preview:
+		a.Add(code, day, a.metrics.previews.of(r.App))
+	case track.Scanner:
+		a.Add(code, day, Scanners)
+	default:
+		a.Add(code, day, Bots)
+	}
+}
+
+// Breakdown is a set of counters read back as a site owner wants them:
+// the funnel (shares, previews, clicks, unique visitors) and where the
+// clicks came from. Maps are never nil.
+type Breakdown struct {
+	Shares         uint64            `json:"shares"`
+	Previews       uint64            `json:"previews"`
+	Clicks         uint64            `json:"clicks"`
+	UniqueVisitors uint64            `json:"unique_visitors"`
+	PreviewsByApp  map[string]uint64 `json:"previews_by_app"`
+	Scanners       uint64            `json:"scanners"`
+	Bots           uint64            `json:"bots"`
+	Referrers      map[string]uint64 `json:"referrers"`
+	InApp          map[string]uint64 `json:"in_app"`
+	Devices        map[string]uint64 `json:"devices"`
+}
+
+// BreakdownOf reads counters named as RecordVisit names them.
+func BreakdownOf(counts map[Metric]uint64) Breakdown {
+	b := Breakdown{
+		PreviewsByApp: map[string]uint64{}, Referrers: map[string]uint64{},
+		InApp: map[string]uint64{}, Devices: map[string]uint64{},
+	}
+	for m, n := range counts {
+		s := string(m)
+		switch {
+		case m == Clicks:
+			b.Clicks += n
+		case m == Shares:
+			b.Shares += n
+		case m == Uniques:
+			b.UniqueVisitors += n
+		case m == Scanners:
+			b.Scanners += n
+		case m == Bots:
+			b.Bots += n
+		case strings.HasPrefix(s, previewPrefix):
+			b.PreviewsByApp[s[len(previewPrefix):]] += n
+			b.Previews += n
+		case strings.HasPrefix(s, referrerPrefix):
+			b.Referrers[s[len(referrerPrefix):]] += n
+		case strings.HasPrefix(s, inAppPrefix):
+			b.InApp[s[len(inAppPrefix):]] += n
+		case strings.HasPrefix(s, devicePrefix):
+			b.Devices[s[len(devicePrefix):]] += n
+		}
+	}
+	return b
+}
+
+// Add adds o's counters to b's.
+func (b *Breakdown) Add(o Breakdown) {
+	b.Shares += o.Shares
+	b.Previews += o.Previews
+	b.Clicks += o.Clicks
+	b.UniqueVisitors += o.UniqueVisitors
+	b.Scanners += o.Scanners
+	b.Bots += o.Bots
+	for _, pair := range []struct{ dst, src map[string]uint64 }{
+		{b.PreviewsByApp, o.PreviewsByApp}, {b.Referrers, o.Referrers}, {b.InApp, o.InApp}, {b.Devices, o.Devices},
+	} {
+		for k, n := range pair.src {
+			pair.dst[k] += n
+		}
+	}
+}
+
+// Ranked is one entry of a breakdown map, for display in order.
+type Ranked struct {
+	Name string
+	N    uint64
+}
+
+// Rank returns m's entries, largest first, then by name.
+func Rank(m map[string]uint64) []Ranked {
+	out := make([]Ranked, 0, len(m))
+	for k, n := range m {
+		out = append(out, Ranked{k, n})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].N != out[j].N {
+			return out[i].N > out[j].N
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}

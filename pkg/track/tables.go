@@ -1,0 +1,327 @@
+package track
+
+import (
+	"net/netip"
+	"strings"
+)
+
+// This file is the data of the package: which user agents are in-app
+// browsers, link previews, mail scanners and HTTP tools, and which referrer
+// hosts are webmail, messengers, social networks and search engines. Rows are
+// checked in order, so a more specific row comes before a broader one. Every
+// app name here is a constant: it becomes a metric name, and nothing taken
+// from a request ever does.
+//
+// User-agent patterns are case-sensitive: apps and crawlers spell their tokens
+// one way, and case is what separates the Snapchat in-app browser
+// ("Snapchat/12.80") from Snap's preview bot ("…; snapchat; …"). Every pattern
+// has a user agent that matches it in classify_test.go, and a test fails when
+// one does not.
+
+// patternKind says how a pattern is compared with a user agent.
+type patternKind uint8
+
+const (
+	kindContains patternKind = iota // anywhere in the user agent
+	kindWhole                       // the whole user agent, nothing around it
+)
+
+type pattern struct {
+	kind patternKind
+	s    string
+}
+
+func (p pattern) match(ua string) bool {
+	if p.kind == kindWhole {
+		return ua == p.s
+	}
+	return strings.Contains(ua, p.s)
+}
+
+func has(s string) pattern   { return pattern{kindContains, s} }
+func whole(s string) pattern { return pattern{kindWhole, s} }
+
+// uaRow names an app and the patterns that identify it; any one pattern is
+// enough.
+type uaRow struct {
+	app      string
+	patterns []pattern
+}
+
+func (r uaRow) match(ua string) bool {
+	for _, p := range r.patterns {
+		if p.match(ua) {
+			return true
+		}
+	}
+	return false
+}
+
+// firstMatch returns the app of the first row that matches ua, or "".
+func firstMatch(rows []uaRow, ua string) string {
+	for _, r := range rows {
+		if r.match(ua) {
+			return r.app
+		}
+	}
+	return ""
+}
+
+// inAppRows are the in-app browsers: a person tapped the link inside one of
+// these apps and reads the page in its built-in browser. Only a user agent that
+// also carries a browser engine ("Mozilla/") counts: the apps' own HTTP
+// clients ("Snapchat/10.21.1.1 CFNetwork/893.14.2 Darwin/17.3.0") carry the
+// token too, and nobody reads a page with those.
+var inAppRows = []uaRow{
+	// Messenger before Facebook: both carry FBAN/FB_IAB.
+	{"messenger", []pattern{has("FBAN/MessengerForiOS"), has("FB_IAB/MESSENGER")}},
+	{"facebook", []pattern{has("FBAN/"), has("FBAV/"), has("FB_IAB/")}},
+	{"instagram", []pattern{has("Instagram ")}},
+	{"linkedin", []pattern{has("[LinkedInApp]")}},
+	{"line", []pattern{has(" Line/")}},
+	{"snapchat", []pattern{has("Snapchat/")}},
+	// No bare "TikTok": it would also match TikTok's crawler (TikTokSpider).
+	{"tiktok", []pattern{has("musical_ly"), has("BytedanceWebview"), has("trill_")}},
+	{"wechat", []pattern{has("MicroMessenger")}},
+	{"google", []pattern{has("GSA/")}},
+	{"twitter", []pattern{has("Twitter for iPhone"), has("TwitterAndroid")}},
+	{"pinterest", []pattern{has("[Pinterest/")}},
+	{"kakaotalk", []pattern{has("KAKAOTALK")}},
+	{"naver", []pattern{has("NAVER(")}},
+}
+
+// previewRows are the link previews: an app fetched the page to draw a card
+// when the link was pasted or shown, before (or without) anyone clicking it.
+// The order holds three traps, each covered by a test:
+//   - iMessage sends a Safari user agent that also names facebookexternalhit
+//     and Twitterbot, so it comes before facebook and x;
+//   - Signal fetches as exactly "WhatsApp" or "WhatsApp/2", so it comes before
+//     whatsapp ("WhatsApp/2.23.20.0 A" is WhatsApp);
+//   - Telegram says "TelegramBot (like TwitterBot)", so it comes before x.
+//
+// Meta's crawlers, by Meta's crawler page: facebookexternalhit (and
+// facebookcatalog) fetch links shared on Facebook, Instagram and Messenger,
+// so they are previews; meta-externalagent trains and indexes and
+// meta-externalfetcher fetches for Meta AI, so both are bots (botTokens).
+//
+// Microsoft Teams' desktop client ("Teams/1.6 … Electron/…") is not here:
+// nothing shows that it fetches previews, and a bare "Teams" would match
+// other software.
+var previewRows = []uaRow{
+	{"imessage", []pattern{has("Facebot Twitterbot")}},
+	{"signal", []pattern{whole("WhatsApp"), whole("WhatsApp/2")}},
+	{"whatsapp", []pattern{has("WhatsApp/")}},
+	{"telegram", []pattern{has("TelegramBot")}},
+	{"facebook", []pattern{has("facebookexternalhit"), has("facebookcatalog"), has("Facebot")}},
+	{"slack", []pattern{has("Slackbot-LinkExpanding"), has("Slack-ImgProxy"), has("Slackbot")}},
+	{"discord", []pattern{has("Discordbot")}},
+	// MicrosoftPreview makes "page snapshots for Microsoft products" (Bing's
+	// crawler list); Teams cards are the ones people see.
+	{"teams", []pattern{has("SkypeUriPreview"), has("MicrosoftPreview")}},
+	{"linkedin", []pattern{has("LinkedInBot")}},
+	{"x", []pattern{has("Twitterbot")}},
+	{"viber", []pattern{whole("Viber")}},
+	{"snapchat", []pattern{has("Snap URL Preview Service")}},
+	{"pinterest", []pattern{has("Pinterestbot"), has("Pinterest/0.")}},
+	{"reddit", []pattern{has("redditbot/")}},
+	// The fediverse: every server fetches the card itself.
+	{"mastodon", []pattern{has("Mastodon/"), has("Pleroma "), has("Akkoma "), has("Misskey/"), has("SummalyBot")}},
+	{"bluesky", []pattern{has("Cardyb")}},
+	// Outlook and Office fetch a link to preview it or to learn what it is
+	// before opening it in the browser.
+	{"outlook", []pattern{
+		has("BingPreview"), has("Microsoft Office"), has("Microsoft Outlook"),
+		has("ms-office"), has("Outlook-"), has("MacOutlook/"),
+	}},
+	{"other", []pattern{
+		has("Iframely"), has("Embedly"), has("vkShare"),
+		has("Google-PageRenderer"), // Google's snippet fetcher, seen on Google Messages links
+		has("Yahoo Link Preview"),
+		has("mattermost-"),
+	}},
+}
+
+// scannerRows are mail security gateways that open every link of an incoming
+// message to check it, identified by user agent. Only vendors with a user
+// agent seen in the wild are listed: Proofpoint, Mimecast, Cisco and the
+// others fetch with browser-like or undocumented user agents, so they count
+// as whatever their user agent says.
+//
+// Timing (a click within seconds of delivery, every link of a message at
+// once) would catch more of them, but it needs the send time, which a short
+// link shared by hand does not have, and it misfires on quick readers; it is
+// deliberately not used.
+var scannerRows = []uaRow{
+	{"barracuda", []pattern{has("Barracuda")}},
+}
+
+// scannerMicrosoft is the vendor of requests from Exchange Online Protection,
+// whose Safe Links and attachment detonation open links with browser user
+// agents.
+const scannerMicrosoft = "microsoft"
+
+// microsoftEOP lists the addresses Exchange Online Protection connects from.
+// Source: Microsoft 365 "URLs and IP address ranges", worldwide endpoints,
+// Exchange Online row ID 10 (*.mail.protection.outlook.com: 40.92.0.0/15,
+// 40.107.0.0/16, 52.100.0.0/14, 104.47.0.0/17, 2a01:111:f400::/48,
+// 2a01:111:f403::/48), checked against the spf.protection.outlook.com record
+// on 2026-11-28. 52.100.0.0/14 is written as the three blocks the SPF record
+// names. Refresh from https://endpoints.office.com when Microsoft announces a
+// change.
+var microsoftEOP = []netip.Prefix{
+	netip.MustParsePrefix("40.92.0.0/15"),
+	netip.MustParsePrefix("40.107.0.0/16"),
+	netip.MustParsePrefix("52.100.0.0/15"),
+	netip.MustParsePrefix("52.102.0.0/16"),
+	netip.MustParsePrefix("52.103.0.0/16"),
+	netip.MustParsePrefix("104.47.0.0/17"),
+	netip.MustParsePrefix("2a01:111:f400::/48"),
+	netip.MustParsePrefix("2a01:111:f403::/48"),
+}
+
+// botTokens are HTTP libraries, command-line tools, headless browsers and
+// crawlers that crawlerdetect does not name. They are compared with the
+// lower-cased user agent, since tools are inconsistent about case
+// ("Python-urllib", "python-urllib"). crawlerdetect handles the long tail
+// after these.
+var botTokens = []string{
+	"headlesschrome", "phantomjs",
+	"curl/", "wget/", "httpie",
+	"python-requests", "python-urllib", "aiohttp", "scrapy",
+	"go-http-client", "okhttp", "axios/", "node-fetch", "undici",
+	"java/", "apache-httpclient", "libwww-perl",
+	"meta-externalagent", "meta-externalfetcher",
+	// The HTTP stacks of native iOS and Android apps. A page someone reads is
+	// loaded by a browser engine, which says "Mozilla/"; these fetch for the
+	// app itself.
+	"cfnetwork/", "dalvik/",
+}
+
+// refEntry is what a referrer host means. sub extends it to every subdomain
+// ("facebook.com" also covers "l.facebook.com"); the most specific entry wins,
+// so "mail.google.com" is webmail while "google.com" is search.
+type refEntry struct {
+	ref Referrer
+	sub bool
+}
+
+// refHosts maps referrer hosts to their kind. A key ending in ".*" stands for
+// any ICANN public suffix ("google.*" is google.com, google.co.uk, google.de);
+// those are matched through golang.org/x/net/publicsuffix, and only for the
+// brands in refBrands. Keys are lower case, without a trailing dot.
+var refHosts = map[string]refEntry{
+	// Webmail. Some providers send the reader through a redirector first
+	// (GMX and WEB.DE's deref-* hosts), which then is the referrer.
+	"mail.google.com":         {RefWebmail, false},
+	"outlook.live.com":        {RefWebmail, false},
+	"outlook.office.com":      {RefWebmail, false},
+	"outlook.office365.com":   {RefWebmail, false},
+	"outlook.cloud.microsoft": {RefWebmail, false},
+	"mail.yahoo.com":          {RefWebmail, true},
+	"mail.aol.com":            {RefWebmail, false},
+	"mail.proton.me":          {RefWebmail, false},
+	"mail.protonmail.com":     {RefWebmail, false},
+	"deref-gmx.net":           {RefWebmail, false},
+	"deref-gmx.com":           {RefWebmail, false},
+	"deref-web.de":            {RefWebmail, false},
+	"deref-mail.com":          {RefWebmail, false},
+	"navigator.gmx.net":       {RefWebmail, false},
+	"webmail.orange.fr":       {RefWebmail, false},
+	"messagerie.orange.fr":    {RefWebmail, false},
+	"zimbra.free.fr":          {RefWebmail, false},
+	"webmail.free.fr":         {RefWebmail, false},
+	"mail.laposte.net":        {RefWebmail, false},
+	"webmail.sfr.fr":          {RefWebmail, false},
+	"mail.yandex.*":           {RefWebmail, false},
+	"e.mail.ru":               {RefWebmail, false},
+	"mail.zoho.*":             {RefWebmail, false},
+	"app.fastmail.com":        {RefWebmail, false},
+	"www.icloud.com":          {RefWebmail, false},
+	"app.tuta.com":            {RefWebmail, false},
+	"mail.tutanota.com":       {RefWebmail, false},
+
+	// Messengers' web apps and link redirectors.
+	"web.whatsapp.com":    {RefMessenger, false},
+	"web.telegram.org":    {RefMessenger, false},
+	"webk.telegram.org":   {RefMessenger, false},
+	"webz.telegram.org":   {RefMessenger, false},
+	"messenger.com":       {RefMessenger, true},
+	"app.slack.com":       {RefMessenger, false},
+	"slack-redir.net":     {RefMessenger, false},
+	"teams.microsoft.com": {RefMessenger, false},
+	"teams.live.com":      {RefMessenger, false},
+	"discord.com":         {RefMessenger, true}, // also ptb. and canary.
+	"web.skype.com":       {RefMessenger, false},
+	"chat.google.com":     {RefMessenger, false},
+
+	// Social networks and their link shims (l.facebook.com, t.co, lnkd.in, …).
+	"facebook.com":         {RefSocial, true},
+	"instagram.com":        {RefSocial, true},
+	"t.co":                 {RefSocial, false},
+	"twitter.com":          {RefSocial, true},
+	"x.com":                {RefSocial, true},
+	"linkedin.com":         {RefSocial, true},
+	"lnkd.in":              {RefSocial, false},
+	"reddit.com":           {RefSocial, true},
+	"pinterest.*":          {RefSocial, true},
+	"pin.it":               {RefSocial, false},
+	"bsky.app":             {RefSocial, true},
+	"threads.net":          {RefSocial, true},
+	"threads.com":          {RefSocial, true},
+	"youtube.com":          {RefSocial, true},
+	"youtu.be":             {RefSocial, false},
+	"tiktok.com":           {RefSocial, true},
+	"news.ycombinator.com": {RefSocial, false},
+	"vk.com":               {RefSocial, true},
+	"mastodon.social":      {RefSocial, true},
+
+	// Search engines. Google and Yandex only on their search hosts: "docs.google.com"
+	// is not a search.
+	"google.com":       {RefSearch, false},
+	"www.google.com":   {RefSearch, false},
+	"google.*":         {RefSearch, false},
+	"www.google.*":     {RefSearch, false},
+	"bing.com":         {RefSearch, true},
+	"duckduckgo.com":   {RefSearch, true},
+	"search.yahoo.com": {RefSearch, true},
+	"search.yahoo.*":   {RefSearch, true},
+	"yandex.*":         {RefSearch, false},
+	"www.yandex.*":     {RefSearch, false},
+	"ya.ru":            {RefSearch, false},
+	"ecosia.org":       {RefSearch, true},
+	"qwant.com":        {RefSearch, true},
+	"baidu.com":        {RefSearch, true},
+	"search.brave.com": {RefSearch, false},
+	"startpage.com":    {RefSearch, true},
+}
+
+// refBrands are the labels of the ".*" keys in refHosts. A host is looked up
+// with its public suffix replaced by "*" only when it contains one of them.
+var refBrands = []string{"google.", "yandex.", "pinterest.", "yahoo.", "zoho."}
+
+// refAndroidApps maps Android package names to their kind. Android apps that
+// open a link in the browser send "android-app://<package>/" as the referrer
+// (Gmail sends android-app://com.google.android.gm/). Keys are lower case.
+var refAndroidApps = map[string]Referrer{
+	"com.google.android.gm":                   RefWebmail, // Gmail
+	"com.microsoft.office.outlook":            RefWebmail,
+	"com.yahoo.mobile.client.android.mail":    RefWebmail,
+	"ch.protonmail.android":                   RefWebmail,
+	"org.telegram.messenger":                  RefMessenger,
+	"com.whatsapp":                            RefMessenger,
+	"com.facebook.orca":                       RefMessenger, // Messenger
+	"org.thoughtcrime.securesms":              RefMessenger, // Signal
+	"com.slack":                               RefMessenger,
+	"com.discord":                             RefMessenger,
+	"com.viber.voip":                          RefMessenger,
+	"com.microsoft.teams":                     RefMessenger,
+	"jp.naver.line.android":                   RefMessenger,
+	"com.facebook.katana":                     RefSocial, // Facebook
+	"com.instagram.android":                   RefSocial,
+	"com.twitter.android":                     RefSocial,
+	"com.linkedin.android":                    RefSocial,
+	"com.reddit.frontpage":                    RefSocial,
+	"com.zhiliaoapp.musically":                RefSocial, // TikTok
+	"com.google.android.youtube":              RefSocial,
+	"com.google.android.googlequicksearchbox": RefSearch, // the Google app
+}
