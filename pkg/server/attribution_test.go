@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"math"
 	"net/http"
 	"net/netip"
 	"os"
@@ -159,5 +161,38 @@ func TestNoPersonalDataInTheDB(t *testing.T) {
 	}
 	if got := clicksOf(t, env, links[0].Code); got != 2 {
 		t.Fatalf("the probe's clicks were not counted (%d): the scan proves nothing", got)
+	}
+}
+
+// Thousands of (address, agent) pairs, some clicking twice, through the whole
+// app: the unique count lands within a few percent.
+func TestUniqueVisitorsFromAddressesAndAgents(t *testing.T) {
+	env := newTestEnv(t, storetest.MustOpen(t), "https://s.test")
+	code := env.mint(t, `{"url":"https://news.example.org/u","channels":["sms"]}`, nil).Links[0].Code
+	const pairs = 3000
+	for i := range pairs {
+		h := header{
+			"X-Forwarded-For": fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255),
+			"User-Agent":      fmt.Sprintf("Mozilla/5.0 (Linux; Android 14; Pixel %d) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36", i%25),
+		}
+		for range 1 + i%2 {
+			env.do(t, http.MethodGet, "/"+code, "", h)
+		}
+		if i == pairs/2 {
+			if err := env.agg.Flush(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	_, body := env.do(t, http.MethodGet, "/api/v1/links/"+code+"/stats", "", env.bearer())
+	var s linkStats
+	if err := json.Unmarshal([]byte(body), &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.Clicks != pairs*3/2 {
+		t.Fatalf("%d clicks, want %d", s.Clicks, pairs*3/2)
+	}
+	if off := math.Abs(float64(s.UniqueVisitors)-pairs) / pairs; off > 0.03 {
+		t.Fatalf("%d unique visitors for %d pairs: off by %.1f%%", s.UniqueVisitors, pairs, 100*off)
 	}
 }
