@@ -23,9 +23,10 @@ import (
 )
 
 // SchemaVersion is the layout this code reads and writes. Open refuses a db
-// written by a newer one. Version 2 added the uniques and salts buckets;
-// opening a version 1 db creates them.
-const SchemaVersion = 2
+// written by a newer one. Version 2 added the uniques and salts buckets,
+// version 3 the keys bucket and links' disabled flag; opening an older db
+// creates the buckets, and an older link reads as enabled.
+const SchemaVersion = 3
 
 // OpenTimeout bounds the wait for another process's lock on the file.
 const OpenTimeout = 2 * time.Second
@@ -38,6 +39,7 @@ var (
 	bucketSessions = []byte("sessions") // sha256(session id) -> expiry (unix ns, BE)
 	bucketUniques  = []byte("uniques")  // code \x00 day(uint32 BE) "uniques" -> HyperLogLog sketch
 	bucketSalts    = []byte("salts")    // day (int64 BE) -> the day's visitor salt; one entry at most
+	bucketKeys     = []byte("keys")     // api key id -> JSON apiKey (name, scopes, sha256 of the token)
 
 	keySchemaVersion = []byte("schema_version")
 	keyAdminToken    = []byte("admin_token_sha256")
@@ -66,7 +68,7 @@ func Open(path string) (*DB, error) {
 }
 
 func initSchema(tx *bolt.Tx) error {
-	for _, name := range [][]byte{bucketMeta, bucketLinks, bucketTargets, bucketCounts, bucketSessions, bucketUniques, bucketSalts} {
+	for _, name := range [][]byte{bucketMeta, bucketLinks, bucketTargets, bucketCounts, bucketSessions, bucketUniques, bucketSalts, bucketKeys} {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("create bucket %s: %w", name, err)
 		}
@@ -221,6 +223,30 @@ func mintOne(tx *bolt.Tx, url string, ch link.Channel, create func(link.Channel)
 		return l, nil
 	}
 	return link.Link{}, fmt.Errorf("%w after %d attempts", link.ErrCodeTaken, mintAttempts)
+}
+
+// Update implements link.Store.
+func (db *DB) Update(_ context.Context, code string, change func(*link.Link) error) (link.Link, error) {
+	var l link.Link
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		var err error
+		if l, err = getLink(tx, code); err != nil {
+			return err
+		}
+		code, url := l.Code, l.URL
+		if err := change(&l); err != nil {
+			return err
+		}
+		if l.Code != code || l.URL != url {
+			return fmt.Errorf("update of link %s changed its code or url", code)
+		}
+		v, err := json.Marshal(l)
+		if err != nil {
+			return fmt.Errorf("encode link: %w", err)
+		}
+		return tx.Bucket(bucketLinks).Put([]byte(code), v)
+	})
+	return l, err
 }
 
 // countKey is code, a zero byte, the day as a big-endian uint32, then the

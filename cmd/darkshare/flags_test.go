@@ -2,9 +2,12 @@ package main
 
 import (
 	"io"
+
 	"net"
 	"testing"
 	"time"
+
+	"github.com/darkshare/darkshare/pkg/server"
 )
 
 func TestServeFlags(t *testing.T) {
@@ -15,19 +18,28 @@ func TestServeFlags(t *testing.T) {
 		want    serveConfig
 		wantErr bool
 	}{
-		{name: "defaults", want: serveConfig{listen: "127.0.0.1:8080", db: "./darkshare.db", flushInterval: time.Second}},
+		{name: "defaults", want: serveConfig{listen: "127.0.0.1:8080", db: "./darkshare.db", flushInterval: time.Second, limits: server.DefaultLimits}},
 		{
 			name: "env sets defaults",
 			env: map[string]string{"DARKSHARE_LISTEN": ":9000", "DARKSHARE_DB": "/data/d.db", "DARKSHARE_BASE_URL": "https://s.example.org",
 				"DARKSHARE_ALLOW_HOST": "*.example.org", "DARKSHARE_FLUSH_INTERVAL": "250ms"},
-			want: serveConfig{listen: ":9000", db: "/data/d.db", baseURL: "https://s.example.org", allowHost: "*.example.org", flushInterval: 250 * time.Millisecond},
+			want: serveConfig{listen: ":9000", db: "/data/d.db", baseURL: "https://s.example.org", allowHost: "*.example.org", flushInterval: 250 * time.Millisecond, limits: server.DefaultLimits},
 		},
 		{
 			name: "flags beat env",
 			args: []string{"--listen", "127.0.0.1:1", "--flush-interval", "2s", "--allow-host", "a.org"},
 			env:  map[string]string{"DARKSHARE_LISTEN": ":9000", "DARKSHARE_FLUSH_INTERVAL": "250ms", "DARKSHARE_ALLOW_HOST": "b.org"},
-			want: serveConfig{listen: "127.0.0.1:1", db: "./darkshare.db", allowHost: "a.org", flushInterval: 2 * time.Second},
+			want: serveConfig{listen: "127.0.0.1:1", db: "./darkshare.db", allowHost: "a.org", flushInterval: 2 * time.Second, limits: server.DefaultLimits},
 		},
+		{
+			name: "rates from env and flags",
+			args: []string{"--rate-mint", "5/10s", "--rate-login", "off", "--block-host", "bad.example", "--trusted-proxy", "10.0.0.0/8"},
+			env:  map[string]string{"DARKSHARE_RATE_MINT": "1/1h", "DARKSHARE_RATE_SHARE": "7/1m"},
+			want: serveConfig{listen: "127.0.0.1:8080", db: "./darkshare.db", flushInterval: time.Second, blockHost: "bad.example", trustedProxy: "10.0.0.0/8",
+				limits: server.Limits{Mint: server.Rate{N: 5, Per: 10 * time.Second}, Share: server.Rate{N: 7, Per: time.Minute}}},
+		},
+		{name: "bad rate flag", args: []string{"--rate-share", "lots"}, wantErr: true},
+		{name: "bad rate env", env: map[string]string{"DARKSHARE_RATE_LOGIN": "1/0s"}, wantErr: true},
 		{name: "bad env duration", env: map[string]string{"DARKSHARE_FLUSH_INTERVAL": "soon"}, wantErr: true},
 		{name: "zero interval", args: []string{"--flush-interval", "0s"}, wantErr: true},
 		{name: "unknown flag", args: []string{"--nope"}, wantErr: true},

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -27,6 +28,12 @@ Usage:
   darkshare [serve] [flags]          run the service (the default)
   darkshare reset-admin-token [--db FILE]
                                      make a new admin token in a stopped db and print it
+  darkshare keys create --name NAME --scopes links:write,stats:read,admin
+  darkshare keys list
+  darkshare keys revoke ID
+                                     manage API keys, in a stopped db (--db FILE) or
+                                     through a running server (--server URL; the admin
+                                     token from --token or DARKSHARE_ADMIN_TOKEN)
   darkshare help                     show this
 
 Run "darkshare serve -h" for the serve flags. Every flag also reads the
@@ -48,6 +55,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = serve(ctx, args, getenv, stdout, stderr)
 	case "reset-admin-token":
 		err = resetAdminToken(ctx, args, getenv, stdout, stderr)
+	case "keys":
+		err = keysCommand(ctx, args, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		_, err = io.WriteString(stdout, usage)
 	default:
@@ -61,7 +70,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 type serveConfig struct {
 	listen, db, baseURL, allowHost, trustedProxy string
+	blockHost, blocklist                         string
 	flushInterval                                time.Duration
+	limits                                       server.Limits
 }
 
 func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
@@ -73,6 +84,30 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.StringVar(&cfg.baseURL, "base-url", getenv("DARKSHARE_BASE_URL"), "prefix of the short URLs handed out (default: http://<listen address>)")
 	fs.StringVar(&cfg.allowHost, "allow-host", getenv("DARKSHARE_ALLOW_HOST"), "comma list of hosts anonymous callers may mint links for: news.example.org or *.example.org")
 	fs.StringVar(&cfg.trustedProxy, "trusted-proxy", getenv("DARKSHARE_TRUSTED_PROXY"), "comma list of proxy addresses or CIDRs whose X-Forwarded-For and X-Real-IP are believed (default: none; the socket address is the client)")
+	fs.StringVar(&cfg.blockHost, "block-host", getenv("DARKSHARE_BLOCK_HOST"), "comma list of hosts no one may mint links for: bad.example or *.bad.example")
+	fs.StringVar(&cfg.blocklist, "blocklist", getenv("DARKSHARE_BLOCKLIST"), "file of blocked host patterns, one a line (# comments)")
+	cfg.limits = server.DefaultLimits
+	for _, r := range []struct {
+		name, usage string
+		rate        *server.Rate
+	}{
+		{"rate-mint", "anonymous mints per client address: N/duration, or off", &cfg.limits.Mint},
+		{"rate-share", "share intents per client address: N/duration, or off", &cfg.limits.Share},
+		{"rate-login", "log-in attempts per client address: N/duration, or off", &cfg.limits.Login},
+	} {
+		if v := getenv("DARKSHARE_" + strings.ToUpper(strings.ReplaceAll(r.name, "-", "_"))); v != "" {
+			parsed, err := server.ParseRate(v)
+			if err != nil {
+				return cfg, fmt.Errorf("DARKSHARE_%s: %w", strings.ToUpper(strings.ReplaceAll(r.name, "-", "_")), err)
+			}
+			*r.rate = parsed
+		}
+		fs.Func(r.name, fmt.Sprintf("%s (default %s)", r.usage, r.rate), func(v string) error {
+			parsed, err := server.ParseRate(v)
+			*r.rate = parsed
+			return err
+		})
+	}
 	interval, err := envDuration(getenv, "DARKSHARE_FLUSH_INTERVAL", time.Second)
 	if err != nil {
 		return cfg, err
@@ -123,6 +158,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return fmt.Errorf("--trusted-proxy: %w", err)
 	}
+	block, err := loadBlocklist(cfg.blockHost, cfg.blocklist)
+	if err != nil {
+		return err
+	}
 
 	db, err := store.Open(cfg.db)
 	if err != nil {
@@ -134,7 +173,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	}()
 
-	admin := auth.NewService(db)
+	admin := auth.NewService(db, db)
 	token, err := admin.Bootstrap(ctx, getenv("DARKSHARE_ADMIN_TOKEN"))
 	if err != nil {
 		return err
@@ -153,7 +192,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		_ = ln.Close()
 		return err
 	}
-	links, err := link.NewService(db, link.Policy{Allow: allow, BaseURL: baseURL, SelfTargets: []string{baseURL + server.DemoPath}})
+	links, err := link.NewService(db, link.Policy{Allow: allow, Block: block, BaseURL: baseURL, SelfTargets: []string{baseURL + server.DemoPath}})
 	if err != nil {
 		_ = ln.Close()
 		return err
@@ -165,7 +204,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	agg := stats.NewAggregator(db, log)
 	app, err := server.New(
-		server.Config{BaseURL: baseURL, Logger: log, TrustedProxies: proxies},
+		server.Config{BaseURL: baseURL, Logger: log, TrustedProxies: proxies, Limits: cfg.limits},
 		server.Deps{Links: links, Stats: agg, Auth: admin, Classifier: track.NewClassifier(), Visitors: visitors},
 	)
 	if err != nil {
@@ -210,6 +249,27 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	return serveErr
 }
 
+// loadBlocklist joins the --block-host list and the patterns of the
+// --blocklist file (one a line; blank lines and # comments skipped).
+func loadBlocklist(list, file string) (link.HostList, error) {
+	patterns := []string{list}
+	if file != "" {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return link.HostList{}, fmt.Errorf("--blocklist: %w", err)
+		}
+		for line := range strings.Lines(string(data)) {
+			line, _, _ = strings.Cut(line, "#")
+			patterns = append(patterns, strings.TrimSpace(line))
+		}
+	}
+	hl, err := link.ParseHostList(strings.Join(patterns, ","))
+	if err != nil {
+		return link.HostList{}, fmt.Errorf("blocklist: %w", err)
+	}
+	return hl, nil
+}
+
 // resolveBaseURL returns explicit, or derives http://host:port from the
 // listener, using localhost for a wildcard address.
 func resolveBaseURL(explicit string, addr net.Addr) (string, error) {
@@ -242,7 +302,7 @@ func resetAdminToken(ctx context.Context, args []string, getenv func(string) str
 	if err != nil {
 		return err
 	}
-	token, err := auth.NewService(db).ResetAdminToken(ctx)
+	token, err := auth.NewService(db, db).ResetAdminToken(ctx)
 	if cerr := db.Close(); err == nil {
 		err = cerr
 	}

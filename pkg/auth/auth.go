@@ -38,18 +38,20 @@ type Store interface {
 	DeleteSession(ctx context.Context, hash []byte) error
 }
 
-// Service checks admin credentials.
+// Service checks admin credentials and API keys.
 type Service struct {
 	store Store
+	keys  KeyStore
 	now   func() time.Time
 
 	mu        sync.RWMutex
 	tokenHash []byte
 }
 
-// NewService returns a Service backed by store. Call Bootstrap before use.
-func NewService(store Store) *Service {
-	return &Service{store: store, now: time.Now}
+// NewService returns a Service backed by store and keys (usually the same
+// db). Call Bootstrap before use.
+func NewService(store Store, keys KeyStore) *Service {
+	return &Service{store: store, keys: keys, now: time.Now}
 }
 
 // Bootstrap decides the admin token. A non-empty envToken (from

@@ -12,12 +12,12 @@ var ctx = context.Background()
 
 func TestBootstrapGeneratesOnceThenKeeps(t *testing.T) {
 	db := storetest.MustOpen(t)
-	first := auth.NewService(db)
+	first := auth.NewService(db, db)
 	token, err := first.Bootstrap(ctx, "")
 	if err != nil || len(token) < 40 {
 		t.Fatalf("first start: %q, %v", token, err)
 	}
-	second := auth.NewService(db)
+	second := auth.NewService(db, db)
 	if again, err := second.Bootstrap(ctx, ""); err != nil || again != "" {
 		t.Fatalf("second start showed %q, %v; the token is shown once", again, err)
 	}
@@ -28,14 +28,15 @@ func TestBootstrapGeneratesOnceThenKeeps(t *testing.T) {
 	if err != nil || fresh == token || second.IsAdminToken(token) || !second.IsAdminToken(fresh) {
 		t.Fatalf("reset: %q, %v", fresh, err)
 	}
-	env := auth.NewService(db)
+	env := auth.NewService(db, db)
 	if shown, err := env.Bootstrap(ctx, "chosen"); err != nil || shown != "" || !env.IsAdminToken("chosen") || env.IsAdminToken(fresh) {
 		t.Fatalf("env token: %q, %v", shown, err)
 	}
 }
 
 func TestSessions(t *testing.T) {
-	s := auth.NewService(storetest.MustOpen(t))
+	db := storetest.MustOpen(t)
+	s := auth.NewService(db, db)
 	token, err := s.Bootstrap(ctx, "")
 	if err != nil {
 		t.Fatal(err)

@@ -21,6 +21,8 @@ type Link struct {
 	// StatsKey is the secret that lets its holder read this link's stats
 	// without the admin token. It is never shown to anonymous minters.
 	StatsKey string `json:"stats_key"`
+	// Disabled links answer 410 instead of redirecting.
+	Disabled bool `json:"disabled,omitempty"`
 }
 
 // Store keeps links. Implementations must make Mint atomic: concurrent calls
@@ -35,6 +37,9 @@ type Store interface {
 	// ones that do not exist yet. When create's code is taken, the store calls
 	// it again; it returns an error wrapping ErrCodeTaken if that keeps failing.
 	Mint(ctx context.Context, url string, channels []Channel, create func(Channel) (Link, error)) ([]Link, error)
+	// Update applies change to the link with code atomically and returns the
+	// result, or an error wrapping ErrNotFound. change must not alter Code or URL.
+	Update(ctx context.Context, code string, change func(*Link) error) (Link, error)
 }
 
 // maxCodeLength is far above shortid's 9 to 11 characters.
@@ -77,6 +82,8 @@ type Policy struct {
 	// Allow lists the hosts anonymous callers may mint for, and the origins
 	// whose pages may call the API from a browser.
 	Allow HostList
+	// Block lists hosts no one may mint for.
+	Block HostList
 	// BaseURL is the service's own address. No one may mint a link to it,
 	// since a short link pointing at the service could loop...
 	BaseURL string
@@ -89,6 +96,7 @@ type Policy struct {
 type Service struct {
 	store       Store
 	allow       HostList
+	block       HostList
 	self        string          // normalised host[:port] of BaseURL
 	selfTargets map[string]bool // normalised
 	ids         *shortid.Shortid
@@ -103,7 +111,7 @@ func NewService(store Store, policy Policy) (*Service, error) {
 		return nil, fmt.Errorf("base url: %w", err)
 	}
 	selfURL, _ := url.Parse(self)
-	s := &Service{store: store, allow: policy.Allow, self: selfURL.Host, selfTargets: map[string]bool{}, now: time.Now}
+	s := &Service{store: store, allow: policy.Allow, block: policy.Block, self: selfURL.Host, selfTargets: map[string]bool{}, now: time.Now}
 	for _, t := range policy.SelfTargets {
 		n, err := Normalize(t)
 		if err != nil {
@@ -163,6 +171,8 @@ func (s *Service) Mint(ctx context.Context, req MintRequest) (string, []Link, er
 		return "", nil, fmt.Errorf("%w: url does not parse", ErrInvalidURL)
 	}
 	switch {
+	case s.block.Allows(u.Hostname()):
+		return "", nil, fmt.Errorf("%w: %s is on this service's blocklist", ErrHostBlocked, u.Hostname())
 	case s.selfTargets[target]: // the demo page: anyone may share it
 	case u.Host == s.self:
 		return "", nil, fmt.Errorf("%w: url points at this service", ErrInvalidURL)
@@ -209,6 +219,34 @@ func (s *Service) Get(ctx context.Context, code string) (Link, error) {
 		return Link{}, ErrNotFound
 	}
 	return s.store.Get(ctx, code)
+}
+
+// SetDisabled disables or re-enables the link with code. It returns an
+// error wrapping ErrNotFound for an unknown code.
+func (s *Service) SetDisabled(ctx context.Context, code string, disabled bool) (Link, error) {
+	if !ValidCode(code) {
+		return Link{}, ErrNotFound
+	}
+	return s.store.Update(ctx, code, func(l *Link) error {
+		l.Disabled = disabled
+		return nil
+	})
+}
+
+// RotateStatsKey gives the link with code a new stats key; the old one stops
+// working at once. It returns an error wrapping ErrNotFound for an unknown code.
+func (s *Service) RotateStatsKey(ctx context.Context, code string) (Link, error) {
+	if !ValidCode(code) {
+		return Link{}, ErrNotFound
+	}
+	key, err := NewStatsKey()
+	if err != nil {
+		return Link{}, err
+	}
+	return s.store.Update(ctx, code, func(l *Link) error {
+		l.StatsKey = key
+		return nil
+	})
 }
 
 // ByURL normalises rawURL and returns its links (possibly none).

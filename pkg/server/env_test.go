@@ -27,6 +27,9 @@ import (
 // 127.0.0.1 lets a page on a second local origin embed the widget.
 const testAllowList = "news.example.org,*.example.com,127.0.0.1"
 
+// testBlockList is the blocklist every test server runs with.
+const testBlockList = "blocked.test,*.evil.example.com"
+
 // testProxies are trusted to report client addresses in X-Forwarded-For;
 // app.Test's requests come from 0.0.0.0.
 var testProxies = []netip.Prefix{netip.MustParsePrefix("0.0.0.0/32"), netip.MustParsePrefix("127.0.0.1/32")}
@@ -51,7 +54,7 @@ func newTestEnv(t testing.TB, db *store.DB, base string) *testEnv {
 func newTestEnvCounts(t testing.TB, db *store.DB, base string, counts stats.Store) *testEnv {
 	t.Helper()
 	ctx := context.Background()
-	admin := auth.NewService(db)
+	admin := auth.NewService(db, db)
 	token, err := admin.Bootstrap(ctx, "")
 	if err != nil {
 		t.Fatal(err)
@@ -65,7 +68,11 @@ func newTestEnvCounts(t testing.TB, db *store.DB, base string, counts stats.Stor
 	if err != nil {
 		t.Fatal(err)
 	}
-	links, err := link.NewService(db, link.Policy{Allow: allow, BaseURL: base, SelfTargets: []string{base + DemoPath}})
+	block, err := link.ParseHostList(testBlockList)
+	if err != nil {
+		t.Fatal(err)
+	}
+	links, err := link.NewService(db, link.Policy{Allow: allow, Block: block, BaseURL: base, SelfTargets: []string{base + DemoPath}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +82,7 @@ func newTestEnvCounts(t testing.TB, db *store.DB, base string, counts stats.Stor
 	if err != nil {
 		t.Fatal(err)
 	}
-	app, err := New(Config{BaseURL: base, Logger: log, TrustedProxies: testProxies},
+	app, err := New(Config{BaseURL: base, Logger: log, TrustedProxies: testProxies, Limits: DefaultLimits},
 		Deps{Links: links, Stats: agg, Auth: admin, Classifier: track.NewClassifier(), Visitors: visitors})
 	if err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -11,9 +12,13 @@ import (
 	"github.com/darkshare/darkshare/pkg/link"
 )
 
-// errBadRequest marks malformed requests found by the HTTP layer itself
-// (JSON syntax, wrong types, bad query parameters).
-var errBadRequest = errors.New("bad request")
+var (
+	// errBadRequest marks malformed requests found by the HTTP layer itself
+	// (JSON syntax, wrong types, bad query parameters).
+	errBadRequest = errors.New("bad request")
+	// errForbidden means the caller is known but lacks the scope.
+	errForbidden = errors.New("forbidden")
+)
 
 // errorStatuses maps domain errors to HTTP: the one place that does.
 var errorStatuses = []struct {
@@ -24,9 +29,15 @@ var errorStatuses = []struct {
 	{link.ErrInvalidURL, http.StatusBadRequest, "invalid_url"},
 	{link.ErrUnknownChannel, http.StatusBadRequest, "unknown_channel"},
 	{errBadRequest, http.StatusBadRequest, "bad_request"},
+	{auth.ErrInvalidKey, http.StatusBadRequest, "invalid_key"},
 	{auth.ErrUnauthorized, http.StatusUnauthorized, "unauthorized"},
+	{errForbidden, http.StatusForbidden, "forbidden"},
+	{errForm, http.StatusForbidden, "form_expired"},
 	{link.ErrHostNotAllowed, http.StatusForbidden, "host_not_allowed"},
+	{link.ErrHostBlocked, http.StatusForbidden, "host_blocked"},
 	{link.ErrNotFound, http.StatusNotFound, "not_found"},
+	{auth.ErrNoKey, http.StatusNotFound, "not_found"},
+	{link.ErrDisabled, http.StatusGone, "disabled"},
 }
 
 // fiberMessages replace Fiber's terse texts where the client can act on more.
@@ -86,19 +97,29 @@ func (s *server) handleError(c *fiber.Ctx, err error) error {
 		return c.Status(status).JSON(fiber.Map{"error": apiError{Code: code, Message: message}})
 	}
 	title := http.StatusText(status)
-	if status == http.StatusNotFound {
+	switch status {
+	case http.StatusNotFound:
 		title = "No such link"
 		message = "This address does not lead anywhere. If someone sent it to you, it may have been mistyped or cut short."
+	case http.StatusGone:
+		// Says nothing of where the link led: it may have been disabled for
+		// pointing somewhere harmful.
+		title = "Link disabled"
+		message = "This short link has been disabled by the people who run this service, and no longer leads anywhere."
 	}
 	return s.page(c, status, "error.html", errorPage{Title: title, Message: message})
 }
 
 type errorPage struct {
-	Admin          bool
+	pageBase
 	Title, Message string
 }
 
 func wantsJSON(c *fiber.Ctx) bool {
 	p := c.Path()
 	return strings.HasPrefix(p, "/api/") || p == "/healthz"
+}
+
+func errBadRequestf(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{errBadRequest}, args...)...)
 }

@@ -28,12 +28,12 @@ type mintedLink struct {
 	Code     string       `json:"code"`
 	ShortURL string       `json:"short_url"`
 	QRURL    string       `json:"qr_url"`
-	StatsURL string       `json:"stats_url,omitempty"` // admin callers only
+	StatsURL string       `json:"stats_url,omitempty"` // callers with stats:read only
 }
 
 func (s *server) mintLinks() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		admin, err := s.isAdmin(c)
+		p, err := s.principal(c)
 		if err != nil {
 			return err
 		}
@@ -41,14 +41,14 @@ func (s *server) mintLinks() fiber.Handler {
 		if err := decodeJSON(c.Body(), &req); err != nil {
 			return err
 		}
-		target, links, err := s.Links.Mint(c.UserContext(), link.MintRequest{URL: req.URL, Channels: req.Channels, Trusted: admin})
+		target, links, err := s.Links.Mint(c.UserContext(), link.MintRequest{URL: req.URL, Channels: req.Channels, Trusted: p.Can(auth.ScopeLinksWrite)})
 		if err != nil {
 			return err
 		}
 		resp := mintResponse{URL: target, Links: make([]mintedLink, len(links))}
 		for i, l := range links {
 			resp.Links[i] = mintedLink{Channel: l.Channel, Code: l.Code, ShortURL: s.shortURL(l.Code), QRURL: s.qrURL(l.Code)}
-			if admin {
+			if p.Can(auth.ScopeStatsRead) {
 				resp.Links[i].StatsURL = s.statsURL(l)
 			}
 		}

@@ -32,11 +32,11 @@ func apiHeaders(c *fiber.Ctx) error {
 
 func (s *server) index() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		admin, err := s.isAdmin(c)
+		b, err := s.layout(c)
 		if err != nil {
 			return err
 		}
-		return s.page(c, fiber.StatusOK, "index.html", struct{ Admin bool }{admin})
+		return s.page(c, fiber.StatusOK, "index.html", b)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	qrcode "github.com/skip2/go-qrcode"
 
+	"github.com/darkshare/darkshare/pkg/link"
 	"github.com/darkshare/darkshare/pkg/stats"
 	"github.com/darkshare/darkshare/pkg/track"
 )
@@ -19,6 +20,9 @@ func (s *server) redirect() fiber.Handler {
 		l, err := s.Links.Get(c.UserContext(), c.Params("code"))
 		if err != nil {
 			return err
+		}
+		if l.Disabled {
+			return link.ErrDisabled
 		}
 		// No cache may keep this answer: a browser that cached the redirect
 		// would follow it again without asking us, and that click would be lost.
@@ -58,6 +62,9 @@ func (s *server) qrCode() fiber.Handler {
 		l, err := s.Links.Get(c.UserContext(), c.Params("code"))
 		if err != nil {
 			return err
+		}
+		if l.Disabled {
+			return link.ErrDisabled
 		}
 		png, err := qrcode.Encode(s.shortURL(l.Code), qrcode.Medium, size)
 		if err != nil {

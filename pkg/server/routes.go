@@ -6,23 +6,32 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 
+	"github.com/darkshare/darkshare/pkg/auth"
 	"github.com/darkshare/darkshare/static"
 )
 
-// routes is the whole HTTP surface. The catch-all short-link routes come last
-// so they never shadow a fixed path; link.ValidCode keeps codes off these names.
+// routes is the whole HTTP surface, with who may call what. The catch-all
+// short-link routes come last so they never shadow a fixed path;
+// link.ValidCode keeps codes off these names.
 func (s *server) routes(app *fiber.App) {
 	app.Get("/healthz", s.health())
 
 	api := app.Group("/api/v1", apiHeaders)
-	// The widget's calls, from other sites' pages.
+	// The widget's calls, from other sites' pages: anyone, rate-limited.
 	api.Options("/links", s.widgetCORS())
-	api.Post("/links", s.widgetCORS(), s.mintLinks())
+	api.Post("/links", s.widgetCORS(), s.limit(s.limits.Mint, hasCredentials), s.mintLinks())
 	api.Options("/shares", s.widgetCORS())
-	api.Post("/shares", s.widgetCORS(), s.shareRateLimit(), s.recordShare())
-	// The site owner's.
+	api.Post("/shares", s.widgetCORS(), s.limit(s.limits.Share, nil), s.recordShare())
+	// Stats: a link's stats key, or a stats:read token (checked inside).
 	api.Get("/links/:code/stats", s.linkStatsJSON())
-	api.Get("/stats", s.pageStatsJSON())
+	api.Get("/stats", s.require(auth.ScopeStatsRead), s.pageStatsJSON())
+	// Administration.
+	admin := s.require(auth.ScopeAdmin)
+	api.Patch("/links/:code", admin, s.updateLink())
+	api.Post("/links/:code/stats-key", admin, s.rotateStatsKey())
+	api.Post("/keys", admin, s.createKey())
+	api.Get("/keys", admin, s.listKeys())
+	api.Delete("/keys/:id", admin, s.revokeKey())
 
 	for _, a := range s.assets {
 		app.Get(a.stablePath, serveAsset(a, stableAssetCache))
@@ -30,12 +39,14 @@ func (s *server) routes(app *fiber.App) {
 	}
 	app.Use("/static", filesystem.New(filesystem.Config{Root: http.FS(static.FS), MaxAge: 3600}))
 
-	app.Get("/", s.index())
-	app.Get("/login", s.loginForm())
-	app.Post("/login", s.login())
-	app.Post("/logout", s.logout())
-	app.Get("/stats/:code", s.linkStatsPage())
-	app.Get(DemoPath, s.demo())
+	// Pages. Their forms carry CSRF tokens.
+	forms := s.csrfProtect()
+	app.Get("/", forms, s.index())
+	app.Get("/login", forms, s.loginForm())
+	app.Post("/login", s.limit(s.limits.Login, nil), forms, s.login())
+	app.Post("/logout", forms, s.logout())
+	app.Get("/stats/:code", forms, s.linkStatsPage())
+	app.Get(DemoPath, forms, s.demo())
 
 	// Get also answers HEAD, with the same headers and no body.
 	app.Get("/:code/qr.png", s.qrCode())

@@ -26,6 +26,8 @@ type Config struct {
 	// TrustedProxies are the only peers whose X-Forwarded-For and X-Real-IP
 	// headers are believed.
 	TrustedProxies []netip.Prefix
+	// Limits are the per-client rate limits; the zero value turns them off.
+	Limits Limits
 }
 
 // Deps are the domain services the handlers call.
@@ -51,6 +53,7 @@ type server struct {
 	base    string // BaseURL without trailing slash
 	https   bool
 	proxies []netip.Prefix
+	limits  Limits
 	log     *slog.Logger
 	pages   *templates.Set
 	assets  map[string]asset // widget files by name
@@ -76,6 +79,7 @@ func New(cfg Config, deps Deps) (*fiber.App, error) {
 		base:    strings.TrimSuffix(cfg.BaseURL, "/"),
 		https:   base.Scheme == "https",
 		proxies: cfg.TrustedProxies,
+		limits:  cfg.Limits,
 		log:     cfg.Logger,
 		pages:   pages,
 		assets:  assets,

@@ -5,16 +5,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/cors"
-	"github.com/gofiber/fiber/v2/middleware/limiter"
 
 	"github.com/darkshare/darkshare/pkg/stats"
-)
-
-// Share intents per client address and minute. A reader shares a few pages
-// at most; more is someone inflating the numbers.
-const (
-	shareLimit       = 30
-	shareLimitWindow = time.Minute
 )
 
 type shareRequest struct {
@@ -36,17 +28,6 @@ func (s *server) recordShare() fiber.Handler {
 		s.Stats.Add(l.Code, stats.DayOf(c.Context().Time()), stats.Shares)
 		return c.SendStatus(fiber.StatusNoContent)
 	}
-}
-
-func (s *server) shareRateLimit() fiber.Handler {
-	return limiter.New(limiter.Config{
-		Max:          shareLimit,
-		Expiration:   shareLimitWindow,
-		KeyGenerator: func(c *fiber.Ctx) string { return s.clientIP(c).String() },
-		LimitReached: func(*fiber.Ctx) error {
-			return fiber.ErrTooManyRequests
-		},
-	})
 }
 
 // widgetCORS lets pages on allowed hosts call the API from a browser. Other

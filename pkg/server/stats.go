@@ -42,15 +42,16 @@ func newDayStats(d stats.DayCounts) dayStats {
 
 func (s *server) linkStatsJSON() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		admin, err := s.isAdmin(c)
+		p, err := s.principal(c)
 		if err != nil {
 			return err
 		}
+		reader := p.Can(auth.ScopeStatsRead)
 		key := c.Query("key")
-		if !admin && key == "" {
+		if !reader && key == "" {
 			return errStatsCredentials
 		}
-		l, sum, err := s.statsFor(c, c.Params("code"), key, admin)
+		l, sum, err := s.statsFor(c, c.Params("code"), key, reader)
 		if err != nil {
 			return err
 		}
@@ -58,9 +59,10 @@ func (s *server) linkStatsJSON() fiber.Handler {
 	}
 }
 
-// statsFor returns a link and its counts if the caller is the admin or holds
-// the link's stats key; otherwise errNoStats, whether or not the code exists.
-func (s *server) statsFor(c *fiber.Ctx, code, key string, admin bool) (link.Link, stats.Summary, error) {
+// statsFor returns a link and its counts if the caller may read all stats
+// (reader) or holds the link's stats key; otherwise errNoStats, whether or
+// not the code exists.
+func (s *server) statsFor(c *fiber.Ctx, code, key string, reader bool) (link.Link, stats.Summary, error) {
 	l, err := s.Links.Get(c.UserContext(), code)
 	if isNotFound(err) {
 		return link.Link{}, stats.Summary{}, errNoStats
@@ -68,7 +70,7 @@ func (s *server) statsFor(c *fiber.Ctx, code, key string, admin bool) (link.Link
 	if err != nil {
 		return link.Link{}, stats.Summary{}, err
 	}
-	if !admin && subtle.ConstantTimeCompare([]byte(key), []byte(l.StatsKey)) != 1 {
+	if !reader && subtle.ConstantTimeCompare([]byte(key), []byte(l.StatsKey)) != 1 {
 		return link.Link{}, stats.Summary{}, errNoStats
 	}
 	sum, err := s.Stats.Summary(c.UserContext(), l.Code)
@@ -103,13 +105,6 @@ type channelStats struct {
 // pageStatsJSON answers the admin with the counts of every channel of a page.
 func (s *server) pageStatsJSON() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		admin, err := s.isAdmin(c)
-		if err != nil {
-			return err
-		}
-		if !admin {
-			return fmt.Errorf("%w: per-page stats need the admin token as a bearer token", auth.ErrUnauthorized)
-		}
 		if c.Query("url") == "" {
 			return fmt.Errorf("%w: pass the page as ?url=", errBadRequest)
 		}
@@ -138,24 +133,24 @@ func (s *server) pageStatsJSON() fiber.Handler {
 // sends the visitor to the login form, which brings them back.
 func (s *server) linkStatsPage() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		admin, err := s.isAdmin(c)
+		b, err := s.layout(c)
 		if err != nil {
 			return err
 		}
 		key := c.Query("key")
-		if !admin && key == "" {
+		if !b.Admin && key == "" {
 			return c.Redirect("/login?next="+url.QueryEscape(c.OriginalURL()), fiber.StatusSeeOther)
 		}
-		l, sum, err := s.statsFor(c, c.Params("code"), key, admin)
+		l, sum, err := s.statsFor(c, c.Params("code"), key, b.Admin)
 		if err != nil {
 			return err
 		}
-		return s.page(c, fiber.StatusOK, "stats.html", s.statsPage(l, sum, stats.DayOf(c.Context().Time()), admin))
+		return s.page(c, fiber.StatusOK, "stats.html", s.statsPage(b, l, sum, stats.DayOf(c.Context().Time())))
 	}
 }
 
 type statsPage struct {
-	Admin           bool
+	pageBase
 	Link            link.Link
 	ShortURL, QRURL string
 	stats.Breakdown
@@ -168,12 +163,12 @@ type statsPage struct {
 	Days         []dayStats // newest first
 }
 
-func (s *server) statsPage(l link.Link, sum stats.Summary, today stats.Day, admin bool) statsPage {
+func (s *server) statsPage(b0 pageBase, l link.Link, sum stats.Summary, today stats.Day) statsPage {
 	b := stats.BreakdownOf(sum.Totals)
 	p := statsPage{
 		// The page's own origin, not BaseURL: the CSP allows images from 'self'
 		// only, and an admin may reach the page under another name.
-		Admin: admin, Link: l, ShortURL: s.shortURL(l.Code), QRURL: "/" + l.Code + "/qr.png",
+		pageBase: b0, Link: l, ShortURL: s.shortURL(l.Code), QRURL: "/" + l.Code + "/qr.png",
 		Breakdown: b,
 		PastedIn:  shareBars(b.PreviewsByApp), Referrers: shareBars(b.Referrers),
 		Devices: shareBars(b.Devices), InApp: shareBars(b.InApp),

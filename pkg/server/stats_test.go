@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -151,22 +152,49 @@ func TestStatsPage(t *testing.T) {
 	}
 }
 
+// csrfForm gets the login form as a browser would, and returns the CSRF
+// cookie and field to send back with a post.
+func (e *testEnv) csrfForm(t *testing.T) (cookie, field string) {
+	t.Helper()
+	resp, page := e.do(t, http.MethodGet, "/login", "", nil)
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)
+	for _, c := range resp.Cookies() {
+		if c.Name == csrfCookie && m != nil {
+			if !c.HttpOnly || c.SameSite != http.SameSiteStrictMode {
+				t.Errorf("csrf cookie %+v: want HttpOnly, SameSite=Strict", c)
+			}
+			return c.Name + "=" + c.Value, "csrf=" + url.QueryEscape(m[1])
+		}
+	}
+	t.Fatalf("the login form carries no CSRF token (cookies %v)", resp.Cookies())
+	return "", ""
+}
+
 func TestLoginSessionOpensStatsPages(t *testing.T) {
 	env := newTestEnv(t, storetest.MustOpen(t), "https://s.test")
 	l := env.mint(t, `{"url":"https://news.example.org/l","channels":["sms"]}`, nil).Links[0]
-	form := header{"Content-Type": "application/x-www-form-urlencoded"}
+	formCookie, csrfField := env.csrfForm(t)
+	form := header{"Content-Type": "application/x-www-form-urlencoded", "Cookie": formCookie}
+	post := func(body string) (*http.Response, string) {
+		return env.do(t, http.MethodPost, "/login", body+"&"+csrfField, form)
+	}
 
-	resp, page := env.do(t, http.MethodPost, "/login", "token=wrong&next=/stats/"+l.Code, form)
-	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(page, "not the admin token") || len(resp.Cookies()) != 0 {
+	resp, page := post("token=wrong&next=/stats/" + l.Code)
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(page, "not the admin token") || hasCookie(resp, sessionCookie) {
 		t.Fatalf("wrong token: %d, cookies %v", resp.StatusCode, resp.Cookies())
 	}
-	resp, _ = env.do(t, http.MethodPost, "/login", "token="+url.QueryEscape(env.token)+"&next="+url.QueryEscape("/stats/"+l.Code), form)
+	resp, _ = post("token=" + url.QueryEscape(env.token) + "&next=" + url.QueryEscape("/stats/"+l.Code))
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/stats/"+l.Code {
 		t.Fatalf("login: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	cookie := resp.Cookies()[0]
-	if !cookie.HttpOnly || !cookie.Secure || cookie.SameSite != http.SameSiteLaxMode {
-		t.Errorf("session cookie %+v: want HttpOnly, Secure (https base URL), SameSite=Lax", cookie)
+	var cookie *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == sessionCookie {
+			cookie = c
+		}
+	}
+	if cookie == nil || !cookie.HttpOnly || !cookie.Secure || cookie.SameSite != http.SameSiteLaxMode {
+		t.Fatalf("session cookie %+v: want HttpOnly, Secure (https base URL), SameSite=Lax", cookie)
 	}
 	session := header{"Cookie": cookie.Name + "=" + cookie.Value}
 	resp, _ = env.do(t, http.MethodGet, "/stats/"+l.Code, "", session)
@@ -178,15 +206,56 @@ func TestLoginSessionOpensStatsPages(t *testing.T) {
 		t.Errorf("stats JSON with session: %d", resp.StatusCode)
 	}
 
-	env.do(t, http.MethodPost, "/logout", "", session)
+	// Log out needs the form's token too: a cross-site post cannot log anyone out.
+	withSession := header{"Content-Type": "application/x-www-form-urlencoded", "Cookie": formCookie + "; " + session["Cookie"]}
+	if resp, _ := env.do(t, http.MethodPost, "/logout", "", withSession); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("log out without the CSRF field: %d, want 403", resp.StatusCode)
+	}
+	env.do(t, http.MethodPost, "/logout", csrfField, withSession)
 	resp, _ = env.do(t, http.MethodGet, "/stats/"+l.Code, "", session)
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("after logout the old session still works: %d", resp.StatusCode)
 	}
-	resp, _ = env.do(t, http.MethodPost, "/login", "token="+url.QueryEscape(env.token)+"&next=//evil.test/x", form)
+	resp, _ = post("token=" + url.QueryEscape(env.token) + "&next=//evil.test/x")
 	if resp.Header.Get("Location") != "/" {
 		t.Errorf("login redirected off-site to %q", resp.Header.Get("Location"))
 	}
+}
+
+func TestLoginNeedsCSRFTokenAndIsRateLimited(t *testing.T) {
+	env := newTestEnv(t, storetest.MustOpen(t), "https://s.test")
+	form := header{"Content-Type": "application/x-www-form-urlencoded"}
+	resp, page := env.do(t, http.MethodPost, "/login", "token="+url.QueryEscape(env.token), form)
+	if resp.StatusCode != http.StatusForbidden || hasCookie(resp, sessionCookie) || !strings.Contains(page, "reload the page") {
+		t.Fatalf("login without a CSRF token: %d, cookies %v", resp.StatusCode, resp.Cookies())
+	}
+	formCookie, csrfField := env.csrfForm(t)
+	form["Cookie"] = formCookie
+	resp, _ = env.do(t, http.MethodPost, "/login", "token=x&csrf=forged", form)
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("login with a forged CSRF token: %d", resp.StatusCode)
+	}
+	// Guessing tokens: the limit (which counted the two posts above) stops it.
+	var limited *http.Response
+	for range DefaultLimits.Login.N {
+		resp, _ := env.do(t, http.MethodPost, "/login", "token=guess&"+csrfField, form)
+		if resp.StatusCode == http.StatusTooManyRequests {
+			limited = resp
+			break
+		}
+	}
+	if limited == nil || limited.Header.Get("Retry-After") == "" {
+		t.Fatalf("%d wrong logins were not rate-limited with Retry-After", DefaultLimits.Login.N)
+	}
+}
+
+func hasCookie(resp *http.Response, name string) bool {
+	for _, c := range resp.Cookies() {
+		if c.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 func TestLocalPath(t *testing.T) {

@@ -73,19 +73,19 @@ func serveAsset(a asset, cacheControl string) fiber.Handler {
 }
 
 type demoPage struct {
-	Admin                 bool
+	pageBase
 	ScriptURL, ShareURL   string
 	SnippetScript, Origin string
 }
 
 func (s *server) demo() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		admin, err := s.isAdmin(c)
+		b, err := s.layout(c)
 		if err != nil {
 			return err
 		}
 		return s.page(c, fiber.StatusOK, "demo.html", demoPage{
-			Admin:         admin,
+			pageBase:      b,
 			ScriptURL:     s.assets["share.js"].hashedPath,
 			ShareURL:      s.base + DemoPath,
 			SnippetScript: s.base + s.assets["share.js"].stablePath,

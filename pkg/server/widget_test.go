@@ -50,7 +50,7 @@ func TestShareIntentsAreCountedAndLimited(t *testing.T) {
 
 	// 8 requests above count against the limit too.
 	limited := 0
-	for range shareLimit {
+	for range DefaultLimits.Share.N {
 		resp, body := env.do(t, http.MethodPost, "/api/v1/shares", `{"code":"`+email+`"}`, beacon)
 		if resp.StatusCode == http.StatusTooManyRequests {
 			limited++
@@ -60,7 +60,7 @@ func TestShareIntentsAreCountedAndLimited(t *testing.T) {
 		}
 	}
 	if limited != 8 {
-		t.Fatalf("%d of %d requests over the limit of %d were refused, want 8", limited, shareLimit+8, shareLimit)
+		t.Fatalf("%d of %d requests over the limit of %d were refused, want 8", limited, DefaultLimits.Share.N+8, DefaultLimits.Share.N)
 	}
 	if resp, _ := env.do(t, http.MethodGet, "/"+email, "", nil); resp.StatusCode != http.StatusFound {
 		t.Fatalf("redirects must never be rate-limited: %d", resp.StatusCode)

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/darkshare/darkshare/pkg/auth"
+	"github.com/darkshare/darkshare/store"
+)
+
+// keyClient manages API keys either in a db file or through a running
+// server's admin API; the subcommands do not care which.
+type keyClient interface {
+	create(ctx context.Context, name string, scopes []string) (auth.Key, string, error)
+	list(ctx context.Context) ([]auth.Key, error)
+	revoke(ctx context.Context, id string) error
+	close() error
+}
+
+func keysCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return errors.New(`keys: say "create", "list" or "revoke"`)
+	}
+	verb, args := args[0], args[1:]
+	fs := flag.NewFlagSet("darkshare keys "+verb, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dbPath := fs.String("db", envOr(getenv, "DARKSHARE_DB", "./darkshare.db"), "bbolt database file (the service must be stopped)")
+	serverURL := fs.String("server", "", "base URL of a running darkshare, to go through its admin API instead of the db")
+	token := fs.String("token", getenv("DARKSHARE_ADMIN_TOKEN"), "admin token, with --server")
+	name := fs.String("name", "", "what the key is for (create)")
+	scopes := fs.String("scopes", "", "comma list of links:write, stats:read, admin (create)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	client, err := openKeyClient(*serverURL, *token, *dbPath)
+	if err != nil {
+		return err
+	}
+	err = runKeyVerb(ctx, client, verb, fs.Args(), *name, *scopes, stdout)
+	return errors.Join(err, client.close())
+}
+
+func runKeyVerb(ctx context.Context, client keyClient, verb string, rest []string, name, scopes string, stdout io.Writer) error {
+	switch verb {
+	case "create":
+		k, token, err := client.create(ctx, name, strings.Split(scopes, ","))
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(stdout, "Created key %s (%s) with %s.\nIts token, shown once:\n%s\n", k.ID, k.Name, joinScopes(k.Scopes), token)
+		return err
+	case "list":
+		keys, err := client.list(ctx)
+		if err != nil {
+			return err
+		}
+		w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "ID\tNAME\tSCOPES\tCREATED")
+		for _, k := range keys {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", k.ID, k.Name, joinScopes(k.Scopes), k.CreatedAt.Format(time.RFC3339))
+		}
+		return w.Flush()
+	case "revoke":
+		if len(rest) != 1 {
+			return errors.New("keys revoke: give the key's ID")
+		}
+		if err := client.revoke(ctx, rest[0]); err != nil {
+			return err
+		}
+		_, err := fmt.Fprintf(stdout, "Revoked key %s.\n", rest[0])
+		return err
+	default:
+		return fmt.Errorf("keys: unknown verb %q; say create, list or revoke", verb)
+	}
+}
+
+func joinScopes(scopes []auth.Scope) string {
+	s := make([]string, len(scopes))
+	for i, sc := range scopes {
+		s[i] = string(sc)
+	}
+	return strings.Join(s, ",")
+}
+
+func openKeyClient(serverURL, token, dbPath string) (keyClient, error) {
+	if serverURL != "" {
+		if token == "" {
+			return nil, errors.New("--server needs the admin token: --token or DARKSHARE_ADMIN_TOKEN")
+		}
+		return &apiKeyClient{base: strings.TrimSuffix(serverURL, "/"), token: token, http: &http.Client{Timeout: 30 * time.Second}}, nil
+	}
+	db, err := store.Open(dbPath)
+	if err != nil {
+		return nil, fmt.Errorf("%w (to manage keys of a running server, use --server)", err)
+	}
+	return &dbKeyClient{db: db, svc: auth.NewService(db, db)}, nil
+}
+
+type dbKeyClient struct {
+	db  *store.DB
+	svc *auth.Service
+}
+
+func (c *dbKeyClient) create(ctx context.Context, name string, scopes []string) (auth.Key, string, error) {
+	parsed, err := auth.ParseScopes(scopes)
+	if err != nil {
+		return auth.Key{}, "", err
+	}
+	return c.svc.CreateKey(ctx, name, parsed)
+}
+func (c *dbKeyClient) list(ctx context.Context) ([]auth.Key, error) { return c.svc.ListKeys(ctx) }
+func (c *dbKeyClient) revoke(ctx context.Context, id string) error  { return c.svc.RevokeKey(ctx, id) }
+func (c *dbKeyClient) close() error                                 { return c.db.Close() }
+
+type apiKeyClient struct {
+	base, token string
+	http        *http.Client
+}
+
+func (c *apiKeyClient) do(ctx context.Context, method, path string, body any, want int, out any) error {
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		r = strings.NewReader(string(b))
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, r)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != want {
+		var e struct {
+			Error struct{ Code, Message string } `json:"error"`
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&e)
+		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, e.Error.Message)
+	}
+	if out == nil {
+		return nil
+	}
+	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+func (c *apiKeyClient) create(ctx context.Context, name string, scopes []string) (auth.Key, string, error) {
+	var out struct {
+		auth.Key
+		Token string `json:"key"`
+	}
+	err := c.do(ctx, http.MethodPost, "/api/v1/keys", map[string]any{"name": name, "scopes": scopes}, http.StatusCreated, &out)
+	return out.Key, out.Token, err
+}
+
+func (c *apiKeyClient) list(ctx context.Context) ([]auth.Key, error) {
+	var out struct {
+		Keys []auth.Key `json:"keys"`
+	}
+	err := c.do(ctx, http.MethodGet, "/api/v1/keys", nil, http.StatusOK, &out)
+	return out.Keys, err
+}
+
+func (c *apiKeyClient) revoke(ctx context.Context, id string) error {
+	return c.do(ctx, http.MethodDelete, "/api/v1/keys/"+url.PathEscape(id), nil, http.StatusNoContent, nil)
+}
+
+func (c *apiKeyClient) close() error { return nil }

@@ -1,0 +1,105 @@
+package server
+
+import (
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/darkshare/darkshare/pkg/auth"
+	"github.com/darkshare/darkshare/pkg/link"
+)
+
+type linkUpdate struct {
+	Disabled *bool `json:"disabled"`
+}
+
+type linkInfo struct {
+	Code      string       `json:"code"`
+	URL       string       `json:"url"`
+	Channel   link.Channel `json:"channel"`
+	CreatedAt time.Time    `json:"created_at"`
+	Disabled  bool         `json:"disabled"`
+	ShortURL  string       `json:"short_url"`
+	StatsURL  string       `json:"stats_url"`
+}
+
+func (s *server) linkInfo(l link.Link) linkInfo {
+	return linkInfo{Code: l.Code, URL: l.URL, Channel: l.Channel, CreatedAt: l.CreatedAt, Disabled: l.Disabled,
+		ShortURL: s.shortURL(l.Code), StatsURL: s.statsURL(l)}
+}
+
+// updateLink disables or re-enables a link: PATCH {"disabled": true}.
+func (s *server) updateLink() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		var req linkUpdate
+		if err := decodeJSON(c.Body(), &req); err != nil {
+			return err
+		}
+		if req.Disabled == nil {
+			return errBadRequestf(`field "disabled" is required: true or false`)
+		}
+		l, err := s.Links.SetDisabled(c.UserContext(), c.Params("code"), *req.Disabled)
+		if err != nil {
+			return err
+		}
+		return c.JSON(s.linkInfo(l))
+	}
+}
+
+// rotateStatsKey gives a link a new stats key, cutting off whoever had the old one.
+func (s *server) rotateStatsKey() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		l, err := s.Links.RotateStatsKey(c.UserContext(), c.Params("code"))
+		if err != nil {
+			return err
+		}
+		return c.JSON(s.linkInfo(l))
+	}
+}
+
+type keyRequest struct {
+	Name   string   `json:"name"`
+	Scopes []string `json:"scopes"`
+}
+
+type keyAnswer struct {
+	auth.Key
+	Token string `json:"key,omitempty"` // only when created
+}
+
+func (s *server) createKey() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		var req keyRequest
+		if err := decodeJSON(c.Body(), &req); err != nil {
+			return err
+		}
+		scopes, err := auth.ParseScopes(req.Scopes)
+		if err != nil {
+			return err
+		}
+		k, token, err := s.Auth.CreateKey(c.UserContext(), req.Name, scopes)
+		if err != nil {
+			return err
+		}
+		return c.Status(fiber.StatusCreated).JSON(keyAnswer{Key: k, Token: token})
+	}
+}
+
+func (s *server) listKeys() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		keys, err := s.Auth.ListKeys(c.UserContext())
+		if err != nil {
+			return err
+		}
+		return c.JSON(fiber.Map{"keys": keys})
+	}
+}
+
+func (s *server) revokeKey() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if err := s.Auth.RevokeKey(c.UserContext(), c.Params("id")); err != nil {
+			return err
+		}
+		return c.SendStatus(fiber.StatusNoContent)
+	}
+}

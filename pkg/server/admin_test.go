@@ -1,0 +1,175 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/darkshare/darkshare/store/storetest"
+)
+
+type keyResult struct {
+	ID     string   `json:"id"`
+	Name   string   `json:"name"`
+	Scopes []string `json:"scopes"`
+	Key    string   `json:"key"`
+}
+
+func (e *testEnv) createKey(t *testing.T, body string) keyResult {
+	t.Helper()
+	resp, got := e.do(t, http.MethodPost, "/api/v1/keys", body, e.bearer())
+	var k keyResult
+	if resp.StatusCode != http.StatusCreated || json.Unmarshal([]byte(got), &k) != nil || !strings.HasPrefix(k.Key, "dsk_") {
+		t.Fatalf("create key %s: %d %s", body, resp.StatusCode, got)
+	}
+	return k
+}
+
+func bearer(token string) header { return header{"Authorization": "Bearer " + token} }
+
+func TestAPIKeysAndScopes(t *testing.T) {
+	env := newTestEnv(t, storetest.MustOpen(t), "https://s.test")
+	writer := env.createKey(t, `{"name":"cms","scopes":["links:write"]}`)
+	reader := env.createKey(t, `{"name":"analytics","scopes":["stats:read"]}`)
+	code := env.mint(t, `{"url":"https://news.example.org/k","channels":["email"]}`, nil).Links[0].Code
+
+	tests := []struct {
+		name, method, path, body string
+		h                        header
+		status                   int
+	}{
+		{"writer mints any host", "POST", "/api/v1/links", `{"url":"https://elsewhere.test/"}`, bearer(writer.Key), 200},
+		{"reader may not mint any host", "POST", "/api/v1/links", `{"url":"https://elsewhere.test/"}`, bearer(reader.Key), 403},
+		{"reader reads stats", "GET", "/api/v1/links/" + code + "/stats", "", bearer(reader.Key), 200},
+		{"reader reads page stats", "GET", "/api/v1/stats?url=https://news.example.org/k", "", bearer(reader.Key), 200},
+		{"writer may not read stats", "GET", "/api/v1/stats?url=https://news.example.org/k", "", bearer(writer.Key), 403},
+		{"writer may not list keys", "GET", "/api/v1/keys", "", bearer(writer.Key), 403},
+		{"anonymous may not list keys", "GET", "/api/v1/keys", "", nil, 401},
+		{"a forged key", "GET", "/api/v1/keys", "", bearer(reader.Key[:len(reader.Key)-2] + "xx"), 401},
+		{"an unknown key id", "GET", "/api/v1/keys", "", bearer("dsk_nope.secret"), 401},
+		{"unknown scope", "POST", "/api/v1/keys", `{"name":"x","scopes":["root"]}`, env.bearer(), 400},
+		{"no scope", "POST", "/api/v1/keys", `{"name":"x","scopes":[]}`, env.bearer(), 400},
+		{"no name", "POST", "/api/v1/keys", `{"scopes":["admin"]}`, env.bearer(), 400},
+		{"revoke unknown", "DELETE", "/api/v1/keys/nosuch", "", env.bearer(), 404},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := env.do(t, tt.method, tt.path, tt.body, tt.h)
+			if resp.StatusCode != tt.status {
+				t.Fatalf("%d %s, want %d", resp.StatusCode, body, tt.status)
+			}
+		})
+	}
+
+	resp, body := env.do(t, http.MethodGet, "/api/v1/keys", "", env.bearer())
+	if resp.StatusCode != 200 || !strings.Contains(body, `"name":"cms"`) || strings.Contains(body, writer.Key) || strings.Contains(body, "dsk_") {
+		t.Fatalf("list: %d %s (must not show secrets)", resp.StatusCode, body)
+	}
+	if resp, _ := env.do(t, http.MethodDelete, "/api/v1/keys/"+reader.ID, "", env.bearer()); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("revoke: %d", resp.StatusCode)
+	}
+	if resp, _ := env.do(t, http.MethodGet, "/api/v1/links/"+code+"/stats", "", bearer(reader.Key)); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("a revoked key still works: %d", resp.StatusCode)
+	}
+}
+
+func TestDisabledLinkAnswers410WithoutTarget(t *testing.T) {
+	env := newTestEnv(t, storetest.MustOpen(t), "https://s.test")
+	code := env.mint(t, `{"url":"https://news.example.org/phish-me","channels":["email"]}`, nil).Links[0].Code
+	if resp, body := env.do(t, http.MethodPatch, "/api/v1/links/"+code, `{"disabled":true}`, env.bearer()); resp.StatusCode != 200 || !strings.Contains(body, `"disabled":true`) {
+		t.Fatalf("disable: %d %s", resp.StatusCode, body)
+	}
+	for _, path := range []string{"/" + code, "/" + code + "/qr.png"} {
+		resp, page := env.do(t, http.MethodGet, path, "", nil)
+		if resp.StatusCode != http.StatusGone || resp.Header.Get("Location") != "" || strings.Contains(page, "phish-me") || !strings.Contains(page, "disabled") {
+			t.Errorf("%s: %d, Location %q; want a 410 page that does not name the target", path, resp.StatusCode, resp.Header.Get("Location"))
+		}
+	}
+	for _, tt := range []struct {
+		body   string
+		h      header
+		status int
+	}{
+		{`{"disabled":true}`, nil, 401},
+		{`{}`, env.bearer(), 400},
+		{`{"disabled":"yes"}`, env.bearer(), 400},
+	} {
+		if resp, body := env.do(t, http.MethodPatch, "/api/v1/links/"+code, tt.body, tt.h); resp.StatusCode != tt.status {
+			t.Errorf("PATCH %s: %d %s, want %d", tt.body, resp.StatusCode, body, tt.status)
+		}
+	}
+	if resp, _ := env.do(t, http.MethodPatch, "/api/v1/links/nosuchcode", `{"disabled":true}`, env.bearer()); resp.StatusCode != 404 {
+		t.Errorf("disable unknown: %d", resp.StatusCode)
+	}
+	env.do(t, http.MethodPatch, "/api/v1/links/"+code, `{"disabled":false}`, env.bearer())
+	if resp, _ := env.do(t, http.MethodGet, "/"+code, "", nil); resp.StatusCode != http.StatusFound {
+		t.Errorf("re-enabled: %d", resp.StatusCode)
+	}
+}
+
+func TestRotatedStatsKeyCutsOffTheOldOne(t *testing.T) {
+	env := newTestEnv(t, storetest.MustOpen(t), "https://s.test")
+	l := env.mint(t, `{"url":"https://news.example.org/r","channels":["email"]}`, env.bearer()).Links[0]
+	old := statsKeyOf(t, l)
+	resp, body := env.do(t, http.MethodPost, "/api/v1/links/"+l.Code+"/stats-key", "", env.bearer())
+	var info linkInfo
+	if resp.StatusCode != 200 || json.Unmarshal([]byte(body), &info) != nil {
+		t.Fatalf("rotate: %d %s", resp.StatusCode, body)
+	}
+	fresh := statsKeyOf(t, mintedLink{StatsURL: info.StatsURL})
+	if fresh == old || len(fresh) < 22 {
+		t.Fatalf("new key %q", fresh)
+	}
+	if resp, _ := env.do(t, http.MethodGet, "/api/v1/links/"+l.Code+"/stats?key="+old, "", nil); resp.StatusCode != 404 {
+		t.Errorf("old key: %d, want 404", resp.StatusCode)
+	}
+	if resp, _ := env.do(t, http.MethodGet, "/api/v1/links/"+l.Code+"/stats?key="+fresh, "", nil); resp.StatusCode != 200 {
+		t.Errorf("new key: %d", resp.StatusCode)
+	}
+	if resp, _ := env.do(t, http.MethodPost, "/api/v1/links/"+l.Code+"/stats-key", "", nil); resp.StatusCode != 401 {
+		t.Errorf("anonymous rotation: %d", resp.StatusCode)
+	}
+}
+
+func TestMintIsRateLimitedForAnonymousCallersOnly(t *testing.T) {
+	env := newTestEnv(t, storetest.MustOpen(t), "https://s.test")
+	limited := 0
+	for range DefaultLimits.Mint.N + 5 {
+		resp, body := env.do(t, http.MethodPost, "/api/v1/links", `{"url":"https://news.example.org/rl"}`, nil)
+		if resp.StatusCode == http.StatusTooManyRequests {
+			limited++
+			if resp.Header.Get("Retry-After") == "" || !strings.Contains(body, `"rate_limited"`) {
+				t.Fatalf("429 without Retry-After or JSON: %s", body)
+			}
+		}
+	}
+	if limited != 5 {
+		t.Fatalf("%d mints refused, want 5", limited)
+	}
+	if resp, _ := env.do(t, http.MethodPost, "/api/v1/links", `{"url":"https://news.example.org/rl"}`, env.bearer()); resp.StatusCode != 200 {
+		t.Fatalf("an admin mint was rate-limited: %d", resp.StatusCode)
+	}
+	code := env.mint(t, `{"url":"https://news.example.org/rl"}`, env.bearer()).Links[0].Code
+	for range 100 {
+		if resp, _ := env.do(t, http.MethodGet, "/"+code, "", nil); resp.StatusCode != http.StatusFound {
+			t.Fatalf("a redirect was refused: %d", resp.StatusCode)
+		}
+	}
+}
+
+func TestParseRate(t *testing.T) {
+	for in, want := range map[string]string{
+		"60/1m": "60/1m0s", "5/10s": "5/10s", "off": "off", "0": "off", " 3/1h ": "3/1h0m0s",
+		"": "error", "60": "error", "x/1m": "error", "-1/1m": "error", "1/0s": "error", "1/500ms": "error", "1/48h": "error", "1/m": "error",
+	} {
+		r, err := ParseRate(in)
+		got := r.String()
+		if err != nil {
+			got = "error"
+		}
+		if got != want {
+			t.Errorf("ParseRate(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
