@@ -93,7 +93,9 @@ func (s *server) handleError(c *fiber.Ctx, err error) error {
 		s.log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	if wantsJSON(c) {
+	// Headers too large to read leave no path to go by: answer JSON, which
+	// API clients parse and browsers still show.
+	if wantsJSON(c) || status == http.StatusRequestHeaderFieldsTooLarge {
 		return c.Status(status).JSON(fiber.Map{"error": apiError{Code: code, Message: message}})
 	}
 	title := http.StatusText(status)

@@ -294,3 +294,24 @@ func TestOversizedBodyIs413(t *testing.T) {
 		t.Fatalf("got %d %+v, want 413 body_too_large", resp.StatusCode, e.Error)
 	}
 }
+
+func TestOversizedHeadersAre431(t *testing.T) {
+	env := startServer(t)
+	req, err := http.NewRequest(http.MethodGet, env.base+"/api/v1/links/abc/stats", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Filler", strings.Repeat("a", 20<<10))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var e errorResult
+	if err := json.NewDecoder(resp.Body).Decode(&e); err != nil {
+		t.Fatalf("status %d, body not JSON: %v", resp.StatusCode, err)
+	}
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge || e.Error.Code != "headers_too_large" {
+		t.Fatalf("got %d %+v, want 431 headers_too_large", resp.StatusCode, e.Error)
+	}
+}
