@@ -36,6 +36,8 @@ type Store interface {
 	// SessionExpiry returns when a session ends, or an error wrapping ErrNoSession.
 	SessionExpiry(ctx context.Context, hash []byte) (time.Time, error)
 	DeleteSession(ctx context.Context, hash []byte) error
+	// DeleteSessions ends every session.
+	DeleteSessions(ctx context.Context) error
 }
 
 // Service checks admin credentials and API keys.
@@ -77,7 +79,7 @@ func (s *Service) Bootstrap(ctx context.Context, envToken string) (string, error
 }
 
 // ResetAdminToken generates a new admin token, stores its hash and returns it.
-// The old token stops working at once.
+// The old token stops working at once, and every login session ends.
 func (s *Service) ResetAdminToken(ctx context.Context) (string, error) {
 	token, err := randomToken("dsa_")
 	if err != nil {
@@ -86,6 +88,9 @@ func (s *Service) ResetAdminToken(ctx context.Context) (string, error) {
 	h := hash(token)
 	if err := s.store.SetAdminTokenHash(ctx, h); err != nil {
 		return "", fmt.Errorf("store admin token: %w", err)
+	}
+	if err := s.store.DeleteSessions(ctx); err != nil {
+		return "", fmt.Errorf("end sessions: %w", err)
 	}
 	s.setHash(h)
 	return token, nil

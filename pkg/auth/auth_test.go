@@ -60,3 +60,22 @@ func TestSessions(t *testing.T) {
 		t.Fatal("session alive after logout")
 	}
 }
+
+func TestResetEndsSessions(t *testing.T) {
+	db := storetest.MustOpen(t)
+	s := auth.NewService(db, db)
+	token, err := s.Bootstrap(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, _, err := s.Login(ctx, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ResetAdminToken(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := s.IsSession(ctx, id); ok {
+		t.Fatal("a session outlived the token it was opened with")
+	}
+}

@@ -173,3 +173,62 @@ func TestParseRate(t *testing.T) {
 		}
 	}
 }
+
+// A session cookie is sent by every page of the same site, so it only reads.
+func TestSessionCookieCannotChangeAnything(t *testing.T) {
+	env := newTestEnv(t, storetest.MustOpen(t), "https://s.test")
+	code := env.mint(t, `{"url":"https://news.example.org/s"}`, nil).Links[0].Code
+	formCookie, csrfField := env.csrfForm(t)
+	resp, _ := env.do(t, http.MethodPost, "/login", "token="+env.token+"&"+csrfField,
+		header{"Content-Type": "application/x-www-form-urlencoded", "Cookie": formCookie})
+	var session string
+	for _, c := range resp.Cookies() {
+		if c.Name == sessionCookie {
+			session = c.Name + "=" + c.Value
+		}
+	}
+	if session == "" {
+		t.Fatal("no session")
+	}
+	h := header{"Cookie": session}
+	if resp, _ := env.do(t, http.MethodGet, "/api/v1/keys", "", h); resp.StatusCode != 200 {
+		t.Fatalf("a session cannot read: %d", resp.StatusCode)
+	}
+	for _, tt := range []struct{ method, path, body string }{
+		{"POST", "/api/v1/keys", `{"name":"x","scopes":["admin"]}`},
+		{"PATCH", "/api/v1/links/" + code, `{"disabled":true}`},
+		{"POST", "/api/v1/links/" + code + "/stats-key", ""},
+	} {
+		if resp, _ := env.do(t, tt.method, tt.path, tt.body, h); resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("%s %s with only a session cookie: %d, want 401", tt.method, tt.path, resp.StatusCode)
+		}
+	}
+	resp, body := env.do(t, http.MethodPost, "/api/v1/links", `{"url":"https://elsewhere.test/"}`, h)
+	if resp.StatusCode != http.StatusForbidden || strings.Contains(body, "stats_url") {
+		t.Errorf("a session cookie minted for any host: %d %s", resp.StatusCode, body)
+	}
+}
+
+func TestGuessingStatsKeysIsRateLimited(t *testing.T) {
+	env := newTestEnv(t, storetest.MustOpen(t), "https://s.test")
+	l := env.mint(t, `{"url":"https://news.example.org/g"}`, env.bearer()).Links[0]
+	limited := false
+	for i := range DefaultLimits.Login.N + 1 {
+		resp, _ := env.do(t, http.MethodGet, "/api/v1/links/"+l.Code+"/stats?key=guess"+strings.Repeat("x", i), "", nil)
+		if resp.StatusCode == http.StatusTooManyRequests {
+			limited = true
+		}
+	}
+	if !limited {
+		t.Fatalf("%d wrong stats keys in a row were not rate-limited", DefaultLimits.Login.N+1)
+	}
+}
+
+func TestShareOfADisabledLinkIsRefused(t *testing.T) {
+	env := newTestEnv(t, storetest.MustOpen(t), "https://s.test")
+	code := env.mint(t, `{"url":"https://news.example.org/d"}`, nil).Links[0].Code
+	env.do(t, http.MethodPatch, "/api/v1/links/"+code, `{"disabled":true}`, env.bearer())
+	if resp, _ := env.do(t, http.MethodPost, "/api/v1/shares", `{"code":"`+code+`"}`, nil); resp.StatusCode != http.StatusGone {
+		t.Fatalf("share of a disabled link: %d, want 410", resp.StatusCode)
+	}
+}

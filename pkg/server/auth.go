@@ -23,8 +23,8 @@ const (
 var errForm = errors.New("form expired")
 
 // principal returns who the request speaks for: the bearer token's owner
-// (the admin or an API key), else the admin of a login session, else
-// anonymous. A bearer token that is present but wrong is an error wrapping
+// (the admin or an API key), else, for reads, the admin of a login session,
+// else anonymous. A bearer token that is present but wrong is an error wrapping
 // auth.ErrUnauthorized, not a silent downgrade to anonymous.
 func (s *server) principal(c *fiber.Ctx) (auth.Principal, error) {
 	if h := c.Get(fiber.HeaderAuthorization); h != "" {
@@ -33,6 +33,11 @@ func (s *server) principal(c *fiber.Ctx) (auth.Principal, error) {
 			return auth.Anonymous, fmt.Errorf("%w: use Authorization: Bearer <token>", auth.ErrUnauthorized)
 		}
 		return s.Auth.Bearer(c.UserContext(), strings.TrimSpace(token))
+	}
+	// A session cookie reaches us from any page of the same site, so it
+	// only ever reads: changes need a bearer token (or a form's CSRF token).
+	if c.Method() != fiber.MethodGet && c.Method() != fiber.MethodHead {
+		return auth.Anonymous, nil
 	}
 	ok, err := s.Auth.IsSession(c.UserContext(), c.Cookies(sessionCookie))
 	if err != nil || !ok {
@@ -149,8 +154,15 @@ func (s *server) setSession(c *fiber.Ctx, id string, expires time.Time) {
 // localPath returns p if it is a path on this site, else "/". It keeps the
 // login form from redirecting to another host ("//evil", "/\evil").
 func localPath(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.ContainsAny(p, "\\\r\n") {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") {
 		return "/"
+	}
+	// Browsers drop tabs and newlines from a Location ("/\t/evil" becomes
+	// "//evil") and read "\" as "/": refuse them all, with spaces.
+	for i := range len(p) {
+		if c := p[i]; c <= ' ' || c == 0x7f || c == '\\' {
+			return "/"
+		}
 	}
 	return p
 }

@@ -9,7 +9,8 @@ import (
 const pageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
 // page renders an HTML page with the headers every page carries. Stats URLs
-// hold a secret key, hence no-referrer.
+// hold a secret key, so no other origin may see them as a referrer; this
+// origin must, since the CSRF check compares it on HTTPS form posts.
 func (s *server) page(c *fiber.Ctx, status int, name string, data any) error {
 	body, err := s.pages.Render(name, data)
 	if err != nil {
@@ -17,7 +18,7 @@ func (s *server) page(c *fiber.Ctx, status int, name string, data any) error {
 	}
 	c.Set(fiber.HeaderContentSecurityPolicy, pageCSP)
 	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
-	c.Set(fiber.HeaderReferrerPolicy, "no-referrer")
+	c.Set(fiber.HeaderReferrerPolicy, "same-origin")
 	c.Set(fiber.HeaderXFrameOptions, "DENY")
 	c.Set(fiber.HeaderCacheControl, "private, no-store")
 	c.Type("html", "utf-8")

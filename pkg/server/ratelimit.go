@@ -8,6 +8,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/limiter"
+
+	"github.com/darkshare/darkshare/pkg/auth"
 )
 
 // Rate is how many requests one client address may make per window.
@@ -46,7 +48,8 @@ func ParseRate(s string) (Rate, error) {
 }
 
 // Limits are the per-client rate limits. Redirects have none: a reader
-// must never be kept from a page.
+// must never be kept from a page. Login also bounds failed requests to
+// the stats and admin API (wrong tokens, wrong stats keys).
 type Limits struct {
 	Mint, Share, Login Rate
 }
@@ -73,6 +76,35 @@ func (s *server) limit(r Rate, skip func(*fiber.Ctx) bool) fiber.Handler {
 	})
 }
 
-// hasCredentials exempts callers with a bearer token: they are known, and
-// the token is checked by the handler (a wrong one gets 401).
-func hasCredentials(c *fiber.Ctx) bool { return c.Get(fiber.HeaderAuthorization) != "" }
+// mintsFreely exempts callers whose token may mint for any host: they are
+// known and accountable.
+func (s *server) mintsFreely(c *fiber.Ctx) bool {
+	p, err := s.principal(c)
+	return err == nil && p.Can(auth.ScopeLinksWrite)
+}
+
+// limitFailures counts only failed requests (4xx and 5xx) per client
+// address, so guessing tokens or stats keys is bounded while a caller with
+// good credentials is never slowed. The limiter reads the status after the
+// rest of the chain, so put answerNow right behind it.
+func (s *server) limitFailures(r Rate) fiber.Handler {
+	if r.Off() {
+		return func(c *fiber.Ctx) error { return c.Next() }
+	}
+	return limiter.New(limiter.Config{
+		Max:                    r.N,
+		Expiration:             r.Per,
+		SkipSuccessfulRequests: true,
+		KeyGenerator:           func(c *fiber.Ctx) string { return s.clientIP(c).String() },
+		LimitReached:           func(*fiber.Ctx) error { return fiber.ErrTooManyRequests },
+	})
+}
+
+// answerNow writes an error answer at once instead of leaving it to the
+// app's error handler, for middleware in front that reads the status.
+func (s *server) answerNow(c *fiber.Ctx) error {
+	if err := c.Next(); err != nil {
+		return s.handleError(c, err)
+	}
+	return nil
+}

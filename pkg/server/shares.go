@@ -6,6 +6,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/cors"
 
+	"github.com/darkshare/darkshare/pkg/link"
 	"github.com/darkshare/darkshare/pkg/stats"
 )
 
@@ -25,7 +26,11 @@ func (s *server) recordShare() fiber.Handler {
 		if err != nil {
 			return err
 		}
+		if l.Disabled {
+			return link.ErrDisabled
+		}
 		s.Stats.Add(l.Code, stats.DayOf(c.Context().Time()), stats.Shares)
+		s.Metrics.shares.Inc()
 		return c.SendStatus(fiber.StatusNoContent)
 	}
 }

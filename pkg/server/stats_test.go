@@ -133,7 +133,7 @@ func TestStatsPage(t *testing.T) {
 	}
 	for h, want := range map[string]string{
 		"Content-Security-Policy": "default-src 'none'",
-		"Referrer-Policy":         "no-referrer",
+		"Referrer-Policy":         "same-origin",
 		"X-Content-Type-Options":  "nosniff",
 	} {
 		if !strings.Contains(resp.Header.Get(h), want) {
@@ -267,6 +267,10 @@ func TestLocalPath(t *testing.T) {
 		"https://evil":      "/",
 		"stats/abc":         "/",
 		"/ok\r\nSet-Cookie": "/",
+		"/\t/evil.test":     "/",
+		"/\n/evil.test":     "/",
+		"/ /evil.test":      "/",
+		"/stats/abc\x7f":    "/",
 	} {
 		if got := localPath(in); got != want {
 			t.Errorf("localPath(%q) = %q, want %q", in, got, want)

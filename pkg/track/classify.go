@@ -85,6 +85,9 @@ type Result struct {
 const (
 	cacheSize   = 10_000
 	maxCachedUA = 1024
+	// maxHumanUA is far above real browsers' agents (about 100 to 400 bytes,
+	// in-app browsers included).
+	maxHumanUA = 768
 )
 
 // uaVerdict is the part of a Result that depends on the user agent alone,
@@ -176,7 +179,9 @@ func (c *Classifier) verdict(ua string) uaVerdict {
 
 // classifyUA applies rules 1 to 6 of Classify.
 func (c *Classifier) classifyUA(ua string) uaVerdict {
-	if strings.TrimSpace(ua) == "" {
+	// No browser sends an agent this long, and the crawler regexp's cost
+	// grows with the length: a flood of huge random agents must stay cheap.
+	if strings.TrimSpace(ua) == "" || len(ua) > maxHumanUA {
 		return uaVerdict{class: Bot}
 	}
 	if strings.Contains(ua, "Mozilla/") {

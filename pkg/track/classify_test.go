@@ -294,8 +294,13 @@ func TestClassifyCacheIsBounded(t *testing.T) {
 		t.Fatalf("cache holds %d entries, more than %d", n, cacheSize)
 	}
 	long := strings.Repeat("x", maxCachedUA+1)
-	if got := c.Classify(Visit{UserAgent: long}); got.Class != Human {
-		t.Errorf("long user agent: class %v, want human", got.Class)
+	// Over maxHumanUA: a bot, decided without the regexp.
+	if got := c.Classify(Visit{UserAgent: long}); got.Class != Bot {
+		t.Errorf("long user agent: class %v, want bot", got.Class)
+	}
+	browserish := "Mozilla/5.0 (Windows NT 10.0; Win64; x64) " + strings.Repeat("x", maxHumanUA)
+	if got := c.Classify(Visit{UserAgent: browserish}); got.Class != Bot {
+		t.Errorf("%d-byte agent: class %v, want bot", len(browserish), got.Class)
 	}
 	c.mu.RLock()
 	_, cached := c.cache[long]
