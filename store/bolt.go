@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"time"
@@ -88,6 +89,25 @@ func initSchema(tx *bolt.Tx) error {
 
 // Close closes the file. Pending writes of callers must be done first.
 func (db *DB) Close() error { return db.bolt.Close() }
+
+// Backup writes a consistent snapshot of the whole db to w, in one read
+// transaction: writers go on meanwhile. The copy is a db file darkshare opens.
+func (db *DB) Backup(w io.Writer) (int64, error) {
+	var n int64
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	return n, err
+}
+
+// Size returns the size in bytes of the db file.
+func (db *DB) Size() int64 {
+	var n int64
+	_ = db.bolt.View(func(tx *bolt.Tx) error { n = tx.Size(); return nil })
+	return n
+}
 
 // Check runs bbolt's consistency check and returns every problem it found, joined.
 func (db *DB) Check() error {
@@ -176,6 +196,27 @@ func (db *DB) Mint(_ context.Context, url string, channels []link.Channel, creat
 		return nil
 	})
 	return links, err
+}
+
+// MintMany implements link.Store.
+func (db *DB) MintMany(_ context.Context, targets []link.Target, create func(string, link.Channel) (link.Link, error)) (int, error) {
+	created := 0
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		created = 0
+		for _, t := range targets {
+			for _, ch := range t.Channels {
+				existed := tx.Bucket(bucketTargets).Get(targetKey(t.URL, ch)) != nil
+				if _, err := mintOne(tx, t.URL, ch, func(ch link.Channel) (link.Link, error) { return create(t.URL, ch) }); err != nil {
+					return err
+				}
+				if !existed {
+					created++
+				}
+			}
+		}
+		return nil
+	})
+	return created, err
 }
 
 func existingLinks(tx *bolt.Tx, url string, channels []link.Channel) ([]link.Link, error) {
@@ -438,6 +479,17 @@ func (db *DB) SessionExpiry(_ context.Context, hash []byte) (time.Time, error) {
 		return nil
 	})
 	return t, err
+}
+
+// DeleteSessions implements auth.Store.
+func (db *DB) DeleteSessions(_ context.Context) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket(bucketSessions); err != nil {
+			return err
+		}
+		_, err := tx.CreateBucket(bucketSessions)
+		return err
+	})
 }
 
 // DeleteSession implements auth.Store.

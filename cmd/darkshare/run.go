@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -34,6 +35,13 @@ Usage:
                                      manage API keys, in a stopped db (--db FILE) or
                                      through a running server (--server URL; the admin
                                      token from --token or DARKSHARE_ADMIN_TOKEN)
+  darkshare backup FILE [--db FILE | --server URL]
+                                     write a checked snapshot of the db, from a stopped
+                                     db or from a running server
+  darkshare check [--db FILE]        run bbolt's consistency check on a stopped db
+  darkshare links import FILE [--db FILE]
+                                     mint links for every row of a CSV file (header
+                                     "url,channel"; no channel means all of them)
   darkshare help                     show this
 
 Run "darkshare serve -h" for the serve flags. Every flag also reads the
@@ -57,6 +65,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = resetAdminToken(ctx, args, getenv, stdout, stderr)
 	case "keys":
 		err = keysCommand(ctx, args, getenv, stdout, stderr)
+	case "backup":
+		err = backupCommand(ctx, args, getenv, stdout, stderr)
+	case "check":
+		err = checkCommand(args, getenv, stdout, stderr)
+	case "links":
+		err = linksCommand(ctx, args, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		_, err = io.WriteString(stdout, usage)
 	default:
@@ -71,6 +85,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 type serveConfig struct {
 	listen, db, baseURL, allowHost, trustedProxy string
 	blockHost, blocklist                         string
+	accessLog, pprof                             bool
 	flushInterval                                time.Duration
 	limits                                       server.Limits
 }
@@ -86,6 +101,8 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.StringVar(&cfg.trustedProxy, "trusted-proxy", getenv("DARKSHARE_TRUSTED_PROXY"), "comma list of proxy addresses or CIDRs whose X-Forwarded-For and X-Real-IP are believed (default: none; the socket address is the client)")
 	fs.StringVar(&cfg.blockHost, "block-host", getenv("DARKSHARE_BLOCK_HOST"), "comma list of hosts no one may mint links for: bad.example or *.bad.example")
 	fs.StringVar(&cfg.blocklist, "blocklist", getenv("DARKSHARE_BLOCKLIST"), "file of blocked host patterns, one a line (# comments)")
+	fs.BoolVar(&cfg.accessLog, "access-log", envBool(getenv, "DARKSHARE_ACCESS_LOG"), "log every request: method, path without query, status, duration (never the client address)")
+	fs.BoolVar(&cfg.pprof, "pprof", envBool(getenv, "DARKSHARE_PPROF"), "serve Go profiles at /debug/pprof/ to admins")
 	cfg.limits = server.DefaultLimits
 	for _, r := range []struct {
 		name, usage string
@@ -130,6 +147,11 @@ func envOr(getenv func(string) string, name, fallback string) string {
 		return v
 	}
 	return fallback
+}
+
+func envBool(getenv func(string) string, name string) bool {
+	v, _ := strconv.ParseBool(getenv(name))
+	return v
 }
 
 func envDuration(getenv func(string) string, name string, fallback time.Duration) (time.Duration, error) {
@@ -203,9 +225,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	agg := stats.NewAggregator(db, log)
+	metrics := server.NewMetrics(server.MetricsSources{Pending: agg.Pending, DBSize: db.Size})
+	agg.ObserveFlushes(metrics.ObserveFlush)
 	app, err := server.New(
-		server.Config{BaseURL: baseURL, Logger: log, TrustedProxies: proxies, Limits: cfg.limits},
-		server.Deps{Links: links, Stats: agg, Auth: admin, Classifier: track.NewClassifier(), Visitors: visitors},
+		server.Config{BaseURL: baseURL, Logger: log, TrustedProxies: proxies, Limits: cfg.limits, AccessLog: cfg.accessLog, Pprof: cfg.pprof},
+		server.Deps{Links: links, Stats: agg, Auth: admin, Classifier: track.NewClassifier(), Visitors: visitors, Metrics: metrics, Backup: db.Backup},
 	)
 	if err != nil {
 		_ = ln.Close()

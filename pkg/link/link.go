@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/teris-io/shortid"
@@ -37,6 +38,9 @@ type Store interface {
 	// ones that do not exist yet. When create's code is taken, the store calls
 	// it again; it returns an error wrapping ErrCodeTaken if that keeps failing.
 	Mint(ctx context.Context, url string, channels []Channel, create func(Channel) (Link, error)) ([]Link, error)
+	// MintMany is Mint for many targets in one transaction. It returns how
+	// many links it created (existing ones are kept, not counted).
+	MintMany(ctx context.Context, targets []Target, create func(url string, ch Channel) (Link, error)) (int, error)
 	// Update applies change to the link with code atomically and returns the
 	// result, or an error wrapping ErrNotFound. change must not alter Code or URL.
 	Update(ctx context.Context, code string, change func(*Link) error) (Link, error)
@@ -101,6 +105,13 @@ type Service struct {
 	selfTargets map[string]bool // normalised
 	ids         *shortid.Shortid
 	now         func() time.Time
+
+	// resolved holds every link looked up since start, so a redirect costs a
+	// map lookup instead of a db read and a decode. Only existing links go
+	// in, so random codes cannot grow it; every change goes through Service,
+	// which refreshes it (one process holds the db at a time).
+	mu       sync.RWMutex
+	resolved map[string]Link
 }
 
 // NewService returns a Service that mints into store under policy. It returns
@@ -111,7 +122,7 @@ func NewService(store Store, policy Policy) (*Service, error) {
 		return nil, fmt.Errorf("base url: %w", err)
 	}
 	selfURL, _ := url.Parse(self)
-	s := &Service{store: store, allow: policy.Allow, block: policy.Block, self: selfURL.Host, selfTargets: map[string]bool{}, now: time.Now}
+	s := &Service{store: store, allow: policy.Allow, block: policy.Block, self: selfURL.Host, selfTargets: map[string]bool{}, now: time.Now, resolved: map[string]Link{}}
 	for _, t := range policy.SelfTargets {
 		n, err := Normalize(t)
 		if err != nil {
@@ -158,33 +169,72 @@ func (s *Service) AllowsOrigin(origin string) bool {
 // code. It returns errors wrapping ErrInvalidURL, ErrUnknownChannel or
 // ErrHostNotAllowed for a request it refuses.
 func (s *Service) Mint(ctx context.Context, req MintRequest) (string, []Link, error) {
-	target, err := Normalize(req.URL)
+	t, err := s.check(req)
 	if err != nil {
 		return "", nil, err
+	}
+	links, err := s.store.Mint(ctx, t.URL, t.Channels, s.newLink(t.URL))
+	if err != nil {
+		return "", nil, fmt.Errorf("mint links for %s: %w", t.URL, err)
+	}
+	return t.URL, links, nil
+}
+
+// Target is a normalised URL and the channels to mint for it.
+type Target struct {
+	URL      string
+	Channels []Channel
+}
+
+// check normalises and vets a mint request against the policy.
+func (s *Service) check(req MintRequest) (Target, error) {
+	target, err := Normalize(req.URL)
+	if err != nil {
+		return Target{}, err
 	}
 	channels, err := ParseChannels(req.Channels)
 	if err != nil {
-		return "", nil, err
+		return Target{}, err
 	}
 	u, err := url.Parse(target)
 	if err != nil {
-		return "", nil, fmt.Errorf("%w: url does not parse", ErrInvalidURL)
+		return Target{}, fmt.Errorf("%w: url does not parse", ErrInvalidURL)
 	}
 	switch {
 	case s.block.Allows(u.Hostname()):
-		return "", nil, fmt.Errorf("%w: %s is on this service's blocklist", ErrHostBlocked, u.Hostname())
+		return Target{}, fmt.Errorf("%w: %s is on this service's blocklist", ErrHostBlocked, u.Hostname())
 	case s.selfTargets[target]: // the demo page: anyone may share it
 	case u.Host == s.self:
-		return "", nil, fmt.Errorf("%w: url points at this service", ErrInvalidURL)
+		return Target{}, fmt.Errorf("%w: url points at this service", ErrInvalidURL)
 	case !req.Trusted && !s.allow.Allows(u.Hostname()):
-		return "", nil, fmt.Errorf("%w: %s is not on this service's allow-list; ask its admin, or use the admin token", ErrHostNotAllowed, u.Hostname())
+		return Target{}, fmt.Errorf("%w: %s is not on this service's allow-list; ask its admin, or use the admin token", ErrHostNotAllowed, u.Hostname())
 	}
-	links, err := s.store.Mint(ctx, target, channels, s.newLink(target))
-	if err != nil {
-		return "", nil, fmt.Errorf("mint links for %s: %w", target, err)
-	}
-	return target, links, nil
+	return Target{URL: target, Channels: channels}, nil
 }
+
+// Import mints, as the admin, the links of many pages in one store write.
+// Requests the policy refuses are skipped and reported in rejected, by
+// index; err is only for a failed write, after which nothing was minted.
+func (s *Service) Import(ctx context.Context, reqs []MintRequest) (minted int, rejected map[int]error, err error) {
+	rejected = make(map[int]error)
+	targets := make([]Target, 0, len(reqs))
+	for i, r := range reqs {
+		r.Trusted = true
+		t, err := s.check(r)
+		if err != nil {
+			rejected[i] = err
+			continue
+		}
+		targets = append(targets, t)
+	}
+	n, err := s.store.MintMany(ctx, targets, s.newLinkFor)
+	if err != nil {
+		return 0, rejected, fmt.Errorf("import %d pages: %w", len(targets), err)
+	}
+	return n, rejected, nil
+}
+
+func (s *Service) newLinkFor(target string, ch Channel) (Link, error) { return s.newLink(target)(ch) }
 
 func (s *Service) newLink(target string) func(Channel) (Link, error) {
 	return func(ch Channel) (Link, error) {
@@ -213,12 +263,32 @@ func (s *Service) newCode() (string, error) {
 	return "", errors.New("generate code: only reserved words came out")
 }
 
-// Get returns the link with code, or an error wrapping ErrNotFound.
+// Get returns the link with code, or an error wrapping ErrNotFound. code may
+// be borrowed request memory: it is not kept. A link seen before is answered
+// from memory without allocating.
 func (s *Service) Get(ctx context.Context, code string) (Link, error) {
 	if !ValidCode(code) {
 		return Link{}, ErrNotFound
 	}
-	return s.store.Get(ctx, code)
+	s.mu.RLock()
+	l, ok := s.resolved[code]
+	s.mu.RUnlock()
+	if ok {
+		return l, nil
+	}
+	l, err := s.store.Get(ctx, code)
+	if err != nil {
+		return Link{}, err
+	}
+	s.remember(l)
+	return l, nil
+}
+
+// remember keeps l for Get; l.Code is the store's copy, not request memory.
+func (s *Service) remember(l Link) {
+	s.mu.Lock()
+	s.resolved[l.Code] = l
+	s.mu.Unlock()
 }
 
 // SetDisabled disables or re-enables the link with code. It returns an
@@ -227,10 +297,19 @@ func (s *Service) SetDisabled(ctx context.Context, code string, disabled bool) (
 	if !ValidCode(code) {
 		return Link{}, ErrNotFound
 	}
-	return s.store.Update(ctx, code, func(l *Link) error {
-		l.Disabled = disabled
+	return s.update(ctx, code, func(l *Link) { l.Disabled = disabled })
+}
+
+func (s *Service) update(ctx context.Context, code string, change func(*Link)) (Link, error) {
+	l, err := s.store.Update(ctx, code, func(l *Link) error {
+		change(l)
 		return nil
 	})
+	if err != nil {
+		return Link{}, err
+	}
+	s.remember(l)
+	return l, nil
 }
 
 // RotateStatsKey gives the link with code a new stats key; the old one stops
@@ -243,10 +322,7 @@ func (s *Service) RotateStatsKey(ctx context.Context, code string) (Link, error)
 	if err != nil {
 		return Link{}, err
 	}
-	return s.store.Update(ctx, code, func(l *Link) error {
-		l.StatsKey = key
-		return nil
-	})
+	return s.update(ctx, code, func(l *Link) { l.StatsKey = key })
 }
 
 // ByURL normalises rawURL and returns its links (possibly none).

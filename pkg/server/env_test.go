@@ -83,7 +83,8 @@ func newTestEnvCounts(t testing.TB, db *store.DB, base string, counts stats.Stor
 		t.Fatal(err)
 	}
 	app, err := New(Config{BaseURL: base, Logger: log, TrustedProxies: testProxies, Limits: DefaultLimits},
-		Deps{Links: links, Stats: agg, Auth: admin, Classifier: track.NewClassifier(), Visitors: visitors})
+		Deps{Links: links, Stats: agg, Auth: admin, Classifier: track.NewClassifier(), Visitors: visitors,
+			Metrics: NewMetrics(MetricsSources{Pending: agg.Pending, DBSize: db.Size}), Backup: db.Backup})
 	if err != nil {
 		t.Fatal(err)
 	}

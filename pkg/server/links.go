@@ -45,6 +45,7 @@ func (s *server) mintLinks() fiber.Handler {
 		if err != nil {
 			return err
 		}
+		s.Metrics.mints.Inc()
 		resp := mintResponse{URL: target, Links: make([]mintedLink, len(links))}
 		for i, l := range links {
 			resp.Links[i] = mintedLink{Channel: l.Channel, Code: l.Code, ShortURL: s.shortURL(l.Code), QRURL: s.qrURL(l.Code)}

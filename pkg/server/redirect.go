@@ -28,6 +28,7 @@ func (s *server) redirect() fiber.Handler {
 		// would follow it again without asking us, and that click would be lost.
 		c.Set(fiber.HeaderCacheControl, "private, no-store")
 		s.countVisit(c, l.Code)
+		s.Metrics.redirects.Inc()
 		return c.Redirect(l.URL, fiber.StatusFound)
 	}
 }
@@ -45,6 +46,7 @@ func (s *server) countVisit(c *fiber.Ctx, code string) {
 		visitor, ok = s.Visitors.VisitorHash(ip, ua, code)
 	}
 	s.Stats.RecordVisit(code, stats.DayOf(c.Context().Time()), res, visitor, ok)
+	s.Metrics.visits[res.Class].Inc()
 }
 
 const (

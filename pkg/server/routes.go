@@ -5,6 +5,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
+	"github.com/gofiber/fiber/v2/middleware/pprof"
 
 	"github.com/darkshare/darkshare/pkg/auth"
 	"github.com/darkshare/darkshare/static"
@@ -14,24 +15,36 @@ import (
 // short-link routes come last so they never shadow a fixed path;
 // link.ValidCode keeps codes off these names.
 func (s *server) routes(app *fiber.App) {
+	if s.cfg.AccessLog {
+		app.Use(s.accessLog)
+	}
 	app.Get("/healthz", s.health())
+	app.Get("/metrics", s.require(auth.ScopeStatsRead), s.Metrics.handler())
 
 	api := app.Group("/api/v1", apiHeaders)
 	// The widget's calls, from other sites' pages: anyone, rate-limited.
 	api.Options("/links", s.widgetCORS())
-	api.Post("/links", s.widgetCORS(), s.limit(s.limits.Mint, hasCredentials), s.mintLinks())
+	api.Post("/links", s.widgetCORS(), s.limit(s.limits.Mint, s.mintsFreely), s.mintLinks())
 	api.Options("/shares", s.widgetCORS())
 	api.Post("/shares", s.widgetCORS(), s.limit(s.limits.Share, nil), s.recordShare())
 	// Stats: a link's stats key, or a stats:read token (checked inside).
-	api.Get("/links/:code/stats", s.linkStatsJSON())
-	api.Get("/stats", s.require(auth.ScopeStatsRead), s.pageStatsJSON())
+	// Failures are rate-limited, so keys and tokens cannot be guessed.
+	guessing := s.limitFailures(s.limits.Login)
+	api.Get("/links/:code/stats", guessing, s.answerNow, s.linkStatsJSON())
+	api.Get("/stats", guessing, s.answerNow, s.require(auth.ScopeStatsRead), s.pageStatsJSON())
 	// Administration.
 	admin := s.require(auth.ScopeAdmin)
-	api.Patch("/links/:code", admin, s.updateLink())
-	api.Post("/links/:code/stats-key", admin, s.rotateStatsKey())
+	api.Use("/keys", guessing, s.answerNow)
+	api.Use("/admin", guessing, s.answerNow)
+	api.Patch("/links/:code", guessing, s.answerNow, admin, s.updateLink())
+	api.Post("/links/:code/stats-key", guessing, s.answerNow, admin, s.rotateStatsKey())
 	api.Post("/keys", admin, s.createKey())
 	api.Get("/keys", admin, s.listKeys())
 	api.Delete("/keys/:id", admin, s.revokeKey())
+	api.Get("/admin/backup", admin, s.backup())
+	if s.cfg.Pprof {
+		app.Use("/debug/pprof", admin, pprof.New())
+	}
 
 	for _, a := range s.assets {
 		app.Get(a.stablePath, serveAsset(a, stableAssetCache))

@@ -4,6 +4,7 @@ package server
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 	"net/netip"
 	"net/url"
@@ -28,6 +29,10 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// Limits are the per-client rate limits; the zero value turns them off.
 	Limits Limits
+	// AccessLog logs every request (never the client address or query).
+	AccessLog bool
+	// Pprof serves /debug/pprof/ to admins.
+	Pprof bool
 }
 
 // Deps are the domain services the handlers call.
@@ -37,6 +42,9 @@ type Deps struct {
 	Auth       *auth.Service
 	Classifier *track.Classifier
 	Visitors   *track.Hasher
+	Metrics    *Metrics
+	// Backup writes a consistent snapshot of the db to w.
+	Backup func(w io.Writer) (int64, error)
 }
 
 const (
@@ -54,6 +62,7 @@ type server struct {
 	https   bool
 	proxies []netip.Prefix
 	limits  Limits
+	cfg     Config
 	log     *slog.Logger
 	pages   *templates.Set
 	assets  map[string]asset // widget files by name
@@ -80,6 +89,7 @@ func New(cfg Config, deps Deps) (*fiber.App, error) {
 		https:   base.Scheme == "https",
 		proxies: cfg.TrustedProxies,
 		limits:  cfg.Limits,
+		cfg:     cfg,
 		log:     cfg.Logger,
 		pages:   pages,
 		assets:  assets,

@@ -32,6 +32,7 @@ type Aggregator struct {
 	lastError atomic.Pointer[flushFailure]
 	log       *slog.Logger
 	metrics   *visitMetrics
+	observe   func(time.Duration, error) // set before use; never nil
 }
 
 type shard struct {
@@ -48,7 +49,7 @@ type flushFailure struct {
 
 // NewAggregator returns an Aggregator that flushes into store.
 func NewAggregator(store Store, log *slog.Logger) *Aggregator {
-	a := &Aggregator{store: store, seed: maphash.MakeSeed(), log: log, metrics: newVisitMetrics()}
+	a := &Aggregator{store: store, seed: maphash.MakeSeed(), log: log, metrics: newVisitMetrics(), observe: func(time.Duration, error) {}}
 	for i := range a.shards {
 		a.shards[i].counts = make(map[Key]uint64)
 		a.shards[i].sketches = make(map[Key]*hyperloglog.Sketch)
@@ -65,6 +66,10 @@ func (a *Aggregator) Add(code string, day Day, m Metric) {
 	s.mu.Unlock()
 	a.pending.Add(1)
 }
+
+// ObserveFlushes has f called after every flush that wrote something, with
+// its duration and error. Call it before Run.
+func (a *Aggregator) ObserveFlushes(f func(time.Duration, error)) { a.observe = f }
 
 // AddMany counts one event under each of metrics, taking the lock once.
 func (a *Aggregator) AddMany(code string, day Day, metrics ...Metric) {
@@ -111,7 +116,10 @@ func (a *Aggregator) Flush(ctx context.Context) error {
 		a.lastError.Store(nil)
 		return nil
 	}
-	if err := a.store.Write(ctx, batch); err != nil {
+	start := time.Now()
+	err := a.store.Write(ctx, batch)
+	a.observe(time.Since(start), err)
+	if err != nil {
 		a.restore(batch.Counts, sketches)
 		err = fmt.Errorf("flush %d counters and %d sketches: %w", len(batch.Counts), len(sketches), err)
 		a.lastError.Store(&flushFailure{at: time.Now(), err: err})

@@ -1,0 +1,337 @@
+#!/usr/bin/env bash
+# bench/load.sh: darkshare over loopback against a bare Fiber app giving the
+# same 302, in ABBA order, server pinned to core 0 and wrk to core 1.
+# Run from the repo root: bash bench/load.sh. See bench/README.md.
+#
+# Settings (environment):
+#   DURATION   each wrk run (default 10s)
+#   ROUNDS     ABBA pairs per comparison (default 3)
+#   CONNS      wrk connections (default 64)
+#   LINKS      links seeded and clicked at random (default 1000)
+#   DS_PORT, BARE_PORT        ports on 127.0.0.1 (default 8180, 8181)
+#   IMPORT_MIN seed with `darkshare links import` from this many links on,
+#              when the binary has that command (default 20000)
+#   SERVER_CPU, WRK_CPU       cores to pin to (default 0 and 1)
+set -euo pipefail
+
+DURATION=${DURATION:-10s}
+ROUNDS=${ROUNDS:-3}
+CONNS=${CONNS:-64}
+LINKS=${LINKS:-1000}
+DS_PORT=${DS_PORT:-8180}
+BARE_PORT=${BARE_PORT:-8181}
+IMPORT_MIN=${IMPORT_MIN:-20000}
+SERVER_CPU=${SERVER_CPU:-0}
+WRK_CPU=${WRK_CPU:-1}
+TOKEN=bench-token
+# A person's desktop Chrome coming from Gmail: darkshare counts these as
+# clicks, the full and dearest path (a bare wrk or curl agent is a bot).
+UA='Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36'
+REFERER='https://mail.google.com/'
+MINT_BODY='{"url":"https://news.example.org/story?id=1","channels":["email"]}'
+
+die() { echo "load.sh: $*" >&2; exit 1; }
+
+cd "$(dirname "$0")/.."
+[[ -f go.mod && -d cmd/darkshare ]] || die "run from the darkshare repo"
+for tool in go wrk curl taskset awk; do
+	command -v "$tool" >/dev/null || die "$tool is not installed"
+done
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive whole number"
+[[ $LINKS =~ ^[1-9][0-9]*$ ]] || die "LINKS must be a positive whole number"
+if (($(nproc) < 2)); then
+	echo "warning: fewer than 2 cores: server and wrk share one; ratios still hold, absolute numbers do not" >&2
+	WRK_CPU=$SERVER_CPU
+fi
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/darkshare-bench.XXXXXX")
+DS_PID= BARE_PID=
+stop_server() { # PID: TERM, then wait up to 15 s, then KILL
+	local pid=$1
+	[[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0
+	kill -TERM "$pid" 2>/dev/null || true
+	for _ in $(seq 150); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+cleanup() {
+	stop_server "$DS_PID"
+	stop_server "$BARE_PID"
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- machine -----------------------------------------------------------------
+
+echo "# darkshare load benchmark"
+echo
+echo "- machine: $(nproc) cores, $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
+echo "- $(go version)"
+echo "- $(wrk -v 2>&1 | awk 'NR == 1 {print $1, $2}' || true)"
+echo "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ' (with uncommitted changes)')"
+echo "- settings: DURATION=$DURATION ROUNDS=$ROUNDS CONNS=$CONNS LINKS=$LINKS; servers on core $SERVER_CPU, wrk on core $WRK_CPU"
+echo
+
+# --- build -------------------------------------------------------------------
+
+echo "building ./cmd/darkshare and ./bench/bare ..." >&2
+go build -o "$TMP/darkshare" ./cmd/darkshare
+go build -o "$TMP/bare" ./bench/bare
+
+wait_up() { # NAME URL PID
+	for _ in $(seq 100); do
+		curl -fso /dev/null "$2" && return 0
+		kill -0 "$3" 2>/dev/null || die "$1 exited at start; its log:$(printf '\n')$(cat "$TMP/$1.log")"
+		sleep 0.1
+	done
+	die "$1 did not answer $2 within 10 s"
+}
+
+start_darkshare() {
+	# taskset execs the server, so $! is the server's own PID.
+	DARKSHARE_ADMIN_TOKEN=$TOKEN taskset -c "$SERVER_CPU" "$TMP/darkshare" serve \
+		--listen "127.0.0.1:$DS_PORT" --db "$TMP/d.db" --flush-interval 1s \
+		--allow-host news.example.org >>"$TMP/darkshare.log" 2>&1 &
+	DS_PID=$!
+	wait_up darkshare "http://127.0.0.1:$DS_PORT/healthz" "$DS_PID"
+}
+
+# --- seed --------------------------------------------------------------------
+
+# One admin mint per URL, one channel each, through one keep-alive curl.
+# For links imported beforehand the same mints only look them up (no write),
+# which is how their codes are collected.
+mint_all() { # collects codes into $TMP/codes, in order of id
+	awk -v n="$LINKS" -v port="$DS_PORT" -v token="$TOKEN" 'BEGIN {
+		for (i = 1; i <= n; i++) {
+			printf "url = \"http://127.0.0.1:%d/api/v1/links\"\n", port
+			printf "header = \"Authorization: Bearer %s\"\n", token
+			print "header = \"Content-Type: application/json\""
+			printf "data = \"{\\\"url\\\":\\\"https://news.example.org/story?id=%d\\\",\\\"channels\\\":[\\\"email\\\"]}\"\n", i
+			print "write-out = \"\\n\""
+			if (i < n) print "next"
+		}
+	}' >"$TMP/mint.curl"
+	curl -sS -K "$TMP/mint.curl" >"$TMP/mint.out"
+	grep -o '"code":"[^"]*"' "$TMP/mint.out" | cut -d'"' -f4 >"$TMP/codes" || true
+	local got
+	got=$(wc -l <"$TMP/codes")
+	if ((got != LINKS)); then
+		die "minted $got links of $LINKS; first answers:$(printf '\n')$(grep -v '"code"' "$TMP/mint.out" | head -3)"
+	fi
+}
+
+if ((LINKS >= IMPORT_MIN)) && "$TMP/darkshare" help 2>/dev/null | grep -q 'links import'; then
+	echo "importing $LINKS links into a stopped db with darkshare links import ..." >&2
+	{
+		echo "url,channel"
+		awk -v n="$LINKS" 'BEGIN { for (i = 1; i <= n; i++) printf "https://news.example.org/story?id=%d,email\n", i }'
+	} >"$TMP/links.csv"
+	start=$(date +%s.%N)
+	# From $TMP, so that a default ./darkshare.db could never land in the repo.
+	(cd "$TMP" && DARKSHARE_DB="$TMP/d.db" "$TMP/darkshare" links import --db "$TMP/d.db" "$TMP/links.csv") >"$TMP/import.log" 2>&1 ||
+		die "links import failed:$(printf '\n')$(tail -5 "$TMP/import.log")"
+	echo "imported in $(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN {printf "%.1f", e - s}') s" >&2
+fi
+
+for port in "$DS_PORT" "$BARE_PORT"; do
+	if curl -so /dev/null "http://127.0.0.1:$port/"; then
+		die "port $port is busy; set DS_PORT or BARE_PORT"
+	fi
+done
+start_darkshare
+taskset -c "$SERVER_CPU" "$TMP/bare" --listen "127.0.0.1:$BARE_PORT" >"$TMP/bare.log" 2>&1 &
+BARE_PID=$!
+wait_up bare "http://127.0.0.1:$BARE_PORT/ready" "$BARE_PID" # any path answers 302
+
+echo "seeding $LINKS links through POST /api/v1/links ..." >&2
+start=$(date +%s.%N)
+mint_all
+echo "seeded in $(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN {printf "%.1f", e - s}') s" >&2
+FIRST_CODE=$(head -1 "$TMP/codes")
+
+# Check both answer the same 302 before measuring anything.
+for url in "http://127.0.0.1:$DS_PORT/$FIRST_CODE" "http://127.0.0.1:$BARE_PORT/$FIRST_CODE"; do
+	status=$(curl -so /dev/null -A "$UA" -w '%{http_code} %{redirect_url}' "$url")
+	[[ $status == 302\ https://news.example.org/story\?id=* ]] || die "GET $url answered $status, not a 302 to the story"
+done
+
+# --- wrk scripts -------------------------------------------------------------
+
+# Every run goes through a Lua request() so that wrk's own cost is alike in
+# all of them; requests are formatted once, up front, where memory allows.
+cat >"$TMP/click.lua" <<EOF
+wrk.headers["User-Agent"] = "$UA"
+wrk.headers["Referer"] = "$REFERER"
+local paths = {}
+for code in io.lines("$TMP/codes") do paths[#paths + 1] = "/" .. code end
+local n = #paths
+local reqs
+if n <= 100000 then
+  reqs = {}
+  for i = 1, n do reqs[i] = wrk.format("GET", paths[i]) end
+end
+math.randomseed(os.time())
+request = function()
+  local i = math.random(n)
+  if reqs then return reqs[i] end
+  return wrk.format("GET", paths[i])
+end
+EOF
+
+cat >"$TMP/mint.lua" <<EOF
+wrk.headers["User-Agent"] = "$UA"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $TOKEN"
+local req = wrk.format("POST", "/api/v1/links", nil, '$MINT_BODY')
+request = function() return req end
+EOF
+
+# A new URL per request: thread number and counter, plus a run id so a rerun
+# on the same db would still mint.
+cat >"$TMP/mintnew.lua" <<EOF
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+wrk.headers["User-Agent"] = "$UA"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $TOKEN"
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format("POST", "/api/v1/links", nil,
+    '{"url":"https://news.example.org/new?run=$$&t=' .. tostring(tid) .. '&n=' .. n .. '","channels":["email"]}')
+end
+EOF
+
+# --- measuring ---------------------------------------------------------------
+
+# run_wrk NAME PORT SCRIPT PATH: one wrk run; prints "req/s p50_ms p99_ms errors".
+run_wrk() {
+	local out
+	out=$(mktemp "$TMP/wrk-$1.XXXXXX")
+	taskset -c "$WRK_CPU" wrk -t1 -c"$CONNS" -d"$DURATION" --latency -s "$3" "http://127.0.0.1:$2$4" >"$out" 2>&1 ||
+		die "wrk failed:$(printf '\n')$(cat "$out")"
+	awk '
+		function ms(v) {
+			if (v ~ /us$/) return v / 1000
+			if (v ~ /ms$/) return v + 0
+			if (v ~ /m$/) return v * 60000
+			if (v ~ /s$/) return v * 1000
+			return v
+		}
+		$1 == "50%" { p50 = ms($2) }
+		$1 == "99%" { p99 = ms($2) }
+		/^Requests\/sec:/ { rps = $2 }
+		/Non-2xx or 3xx responses:/ { errs += $NF }
+		/Socket errors:/ { for (i = 3; i <= NF; i++) if ($i ~ /^[0-9]+,?$/) errs += $i + 0 }
+		END { printf "%.0f %.3f %.3f %d\n", rps, p50, p99, errs }
+	' "$out"
+}
+
+median() { sort -g | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+
+# abba TITLE SCRIPT_A PATH_A SCRIPT_B PATH_B: A is the bare app, B darkshare.
+# Prints a Markdown table of every run and the median of per-pair ratios,
+# and leaves the medians in TPUT_RATIO, P99_RATIO, BARE_RPS, DS_RPS.
+abba() {
+	local title=$1 sa=$2 pa=$3 sb=$4 pb=$5 pair order who res rps p50 p99 errs arps ap99 brps bp99
+	local -a ratios_t=() ratios_p=() bare_rps=() ds_rps=()
+	echo "## $title"
+	echo
+	echo "| pair | order | server | req/s | p50 ms | p99 ms | non-2xx/3xx + socket errors |"
+	echo "|---|---|---|---|---|---|---|"
+	for pair in $(seq "$ROUNDS"); do
+		if ((pair % 2)); then order="bare darkshare"; else order="darkshare bare"; fi
+		local a="" b=""
+		for who in $order; do
+			if [[ $who == bare ]]; then
+				res=$(run_wrk bare "$BARE_PORT" "$sa" "$pa")
+				a=$res
+			else
+				res=$(run_wrk darkshare "$DS_PORT" "$sb" "$pb")
+				b=$res
+			fi
+			read -r rps p50 p99 errs <<<"$res"
+			echo "| $pair | ${order/ /→} | $who | $rps | $p50 | $p99 | $errs |"
+			if ((errs > 0)); then
+				echo "warning: $who answered $errs requests with an error or unexpected status" >&2
+			fi
+		done
+		read -r arps _ ap99 _ <<<"$a"
+		read -r brps _ bp99 _ <<<"$b"
+		ratios_t+=("$(awk -v x="$brps" -v y="$arps" 'BEGIN {printf "%.3f", x / y}')")
+		ratios_p+=("$(awk -v x="$bp99" -v y="$ap99" 'BEGIN {printf "%.2f", x / y}')")
+		bare_rps+=("$arps")
+		ds_rps+=("$brps")
+	done
+	TPUT_RATIO=$(printf '%s\n' "${ratios_t[@]}" | median)
+	P99_RATIO=$(printf '%s\n' "${ratios_p[@]}" | median)
+	BARE_RPS=$(printf '%s\n' "${bare_rps[@]}" | median)
+	DS_RPS=$(printf '%s\n' "${ds_rps[@]}" | median)
+	echo
+	echo "per-pair darkshare/bare throughput: ${ratios_t[*]}; p99: ${ratios_p[*]}"
+	echo
+	echo "**median of per-pair ratios: throughput $TPUT_RATIO, p99 latency $P99_RATIO** (medians: bare $BARE_RPS req/s, darkshare $DS_RPS req/s)"
+	echo
+}
+
+rss() { awk '/^VmRSS:/ {printf "%.1f MiB", $2 / 1024}' "/proc/$DS_PID/status"; }
+dbsize() { stat -c %s "$TMP/d.db" | awk '{printf "%.1f MiB", $1 / 1048576}'; }
+
+echo "- seeded: $LINKS links; darkshare RSS $(rss), db $(dbsize)"
+echo
+
+abba "Redirects: GET /{code} of $LINKS links at random, desktop Chrome from Gmail (counted as clicks)" \
+	"$TMP/click.lua" / "$TMP/click.lua" /
+CLICK_T=$TPUT_RATIO CLICK_P=$P99_RATIO CLICK_BARE=$BARE_RPS CLICK_DS=$DS_RPS
+
+sleep 2 # one flush interval and then some, so the db holds the counts
+stats=$(curl -fsS -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$DS_PORT/api/v1/links/$FIRST_CODE/stats") ||
+	die "could not read the stats of $FIRST_CODE"
+field() { grep -o "\"$1\":[0-9]*" <<<"$stats" | head -1 | cut -d: -f2; }
+CLICKS=$(field clicks) BOTS=$(field bots) UNIQUES=$(field unique_visitors)
+echo "stats of /$FIRST_CODE after the click runs: clicks $CLICKS, bots $BOTS, unique_visitors $UNIQUES (of about $((CLICKS + BOTS)) requests to it)"
+((${CLICKS:-0} > 0)) || echo "warning: no click was counted: the click path was not measured" >&2
+((${BOTS:-0} == 0)) || echo "warning: $BOTS requests counted as bots: check the wrk User-Agent" >&2
+CLICK_RSS=$(rss) CLICK_DB=$(dbsize)
+echo "darkshare after the click runs: RSS $CLICK_RSS, db $CLICK_DB"
+echo
+
+abba "Idempotent mints: POST /api/v1/links of one existing URL, admin bearer (darkshare) vs GET 302 (bare)" \
+	"$TMP/click.lua" / "$TMP/mint.lua" /
+MINT_T=$TPUT_RATIO MINT_P=$P99_RATIO MINT_BARE=$BARE_RPS MINT_DS=$DS_RPS
+
+echo "## First mints: POST /api/v1/links of a new URL each time, admin bearer"
+echo
+res=$(run_wrk mintnew "$DS_PORT" "$TMP/mintnew.lua" /)
+read -r NEW_RPS NEW_P50 NEW_P99 NEW_ERRS <<<"$res"
+echo "darkshare: $NEW_RPS req/s, p50 $NEW_P50 ms, p99 $NEW_P99 ms, errors $NEW_ERRS (bare 302 for scale: $CLICK_BARE req/s)"
+((NEW_ERRS == 0)) || echo "warning: $NEW_ERRS first mints failed" >&2
+sleep 2
+END_RSS=$(rss) END_DB=$(dbsize)
+echo "darkshare at the end: RSS $END_RSS, db $END_DB"
+echo
+
+echo "## Summary (paste into docs/PERFORMANCE.md)"
+echo
+echo "$(nproc) cores ($(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)), $(go version | awk '{print $3}'), wrk -t1 -c$CONNS -d$DURATION, server on core $SERVER_CPU, wrk on core $WRK_CPU, $ROUNDS ABBA pairs, $LINKS links."
+echo
+echo "| measurement | darkshare req/s | bare Fiber req/s | darkshare/bare throughput | darkshare/bare p99 |"
+echo "|---|---|---|---|---|"
+echo "| redirect, random code, counted as a click | $CLICK_DS | $CLICK_BARE | $CLICK_T | $CLICK_P |"
+echo "| idempotent mint (admin) vs bare 302 | $MINT_DS | $MINT_BARE | $MINT_T | $MINT_P |"
+echo "| first mint of a new URL (admin) | $NEW_RPS | | | p99 $NEW_P99 ms |"
+echo
+echo "| darkshare memory and disk | RSS | db file |"
+echo "|---|---|---|"
+echo "| after the click runs ($LINKS links) | $CLICK_RSS | $CLICK_DB |"
+echo "| at the end, after $DURATION of first mints | $END_RSS | $END_DB |"
+echo
+echo "Ratios are medians of per-pair ratios within this run; absolute req/s vary by about ±15% between runs on shared machines."
