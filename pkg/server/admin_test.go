@@ -232,3 +232,30 @@ func TestShareOfADisabledLinkIsRefused(t *testing.T) {
 		t.Fatalf("share of a disabled link: %d, want 410", resp.StatusCode)
 	}
 }
+
+func TestMetricsNeedStatsReadAndCountVisits(t *testing.T) {
+	env := newTestEnv(t, storetest.MustOpen(t), "https://s.test")
+	code := env.mint(t, `{"url":"https://news.example.org/m"}`, nil).Links[0].Code
+	env.do(t, http.MethodGet, "/"+code, "", nil)
+	env.do(t, http.MethodGet, "/"+code, "", header{"User-Agent": "curl/8"})
+	if resp, _ := env.do(t, http.MethodGet, "/metrics", "", nil); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("anonymous /metrics: %d", resp.StatusCode)
+	}
+	reader := env.createKey(t, `{"name":"prometheus","scopes":["stats:read"]}`)
+	resp, body := env.do(t, http.MethodGet, "/metrics", "", bearer(reader.Key))
+	if resp.StatusCode != 200 {
+		t.Fatalf("/metrics: %d", resp.StatusCode)
+	}
+	for _, want := range []string{
+		`darkshare_visits_total{class="human"} 1`, `darkshare_visits_total{class="bot"} 1`,
+		"darkshare_redirects_total 2", "darkshare_mint_requests_total 1", "darkshare_pending_events ",
+		"darkshare_db_size_bytes ", "darkshare_flush_duration_seconds_bucket", "go_goroutines ",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	if resp, _ := env.do(t, http.MethodGet, "/debug/pprof/", "", env.bearer()); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("pprof without --pprof: %d, want 404", resp.StatusCode)
+	}
+}
