@@ -73,6 +73,7 @@ echo "- machine: $(nproc) cores, $(awk -F': ' '/^model name/ {print $2; exit}' /
 echo "- $(go version)"
 echo "- $(wrk -v 2>&1 | awk 'NR == 1 {print $1, $2}' || true)"
 echo "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ' (with uncommitted changes)')"
+echo "- load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (anything else busy skews the runs)"
 echo "- settings: DURATION=$DURATION ROUNDS=$ROUNDS CONNS=$CONNS LINKS=$LINKS; servers on core $SERVER_CPU, wrk on core $WRK_CPU"
 echo
 
@@ -293,13 +294,20 @@ abba "Redirects: GET /{code} of $LINKS links at random, desktop Chrome from Gmai
 CLICK_T=$TPUT_RATIO CLICK_P=$P99_RATIO CLICK_BARE=$BARE_RPS CLICK_DS=$DS_RPS
 
 sleep 2 # one flush interval and then some, so the db holds the counts
-stats=$(curl -fsS -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$DS_PORT/api/v1/links/$FIRST_CODE/stats") ||
-	die "could not read the stats of $FIRST_CODE"
-field() { grep -o "\"$1\":[0-9]*" <<<"$stats" | head -1 | cut -d: -f2; }
-CLICKS=$(field clicks) BOTS=$(field bots) UNIQUES=$(field unique_visitors)
-echo "stats of /$FIRST_CODE after the click runs: clicks $CLICKS, bots $BOTS, unique_visitors $UNIQUES (of about $((CLICKS + BOTS)) requests to it)"
-((${CLICKS:-0} > 0)) || echo "warning: no click was counted: the click path was not measured" >&2
-((${BOTS:-0} == 0)) || echo "warning: $BOTS requests counted as bots: check the wrk User-Agent" >&2
+# Sum over a few codes: with many links, any one of them may have had no request.
+CLICKS=0 BOTS=0 SAMPLED=0
+field() { grep -o "\"$1\":[0-9]*" <<<"$2" | head -1 | cut -d: -f2; }
+while read -r code; do
+	stats=$(curl -fsS -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$DS_PORT/api/v1/links/$code/stats") ||
+		die "could not read the stats of $code"
+	if ((SAMPLED == 0)); then
+		echo "stats of /$code after the click runs: clicks $(field clicks "$stats"), bots $(field bots "$stats"), previews $(field previews "$stats"), unique_visitors $(field unique_visitors "$stats") (one client: 1 is right)"
+	fi
+	CLICKS=$((CLICKS + $(field clicks "$stats"))) BOTS=$((BOTS + $(field bots "$stats"))) SAMPLED=$((SAMPLED + 1))
+done < <(head -20 "$TMP/codes")
+echo "over the first $SAMPLED codes: clicks $CLICKS, bots $BOTS"
+((CLICKS > 0)) || echo "warning: no click was counted: the click path was not measured" >&2
+((BOTS == 0)) || echo "warning: $BOTS requests counted as bots: check the wrk User-Agent" >&2
 CLICK_RSS=$(rss) CLICK_DB=$(dbsize)
 echo "darkshare after the click runs: RSS $CLICK_RSS, db $CLICK_DB"
 echo
