@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -112,6 +113,19 @@ type Service struct {
 	// which refreshes it (one process holds the db at a time).
 	mu       sync.RWMutex
 	resolved map[string]Link
+	// codes maps url \x00 channel to code for pages minted since start, so a
+	// share button asking again on every page view never reaches the db.
+	codes map[string]string
+	// targets remembers recent URLs as given and their normal form: the same
+	// page URL comes with every page view. Bounded, cleared when full.
+	targets map[string]normalTarget
+}
+
+// maxRememberedTargets bounds Service.targets.
+const maxRememberedTargets = 10_000
+
+type normalTarget struct {
+	url, hostname, host string // host is hostname[:port]
 }
 
 // NewService returns a Service that mints into store under policy. It returns
@@ -122,7 +136,7 @@ func NewService(store Store, policy Policy) (*Service, error) {
 		return nil, fmt.Errorf("base url: %w", err)
 	}
 	selfURL, _ := url.Parse(self)
-	s := &Service{store: store, allow: policy.Allow, block: policy.Block, self: selfURL.Host, selfTargets: map[string]bool{}, now: time.Now, resolved: map[string]Link{}}
+	s := &Service{store: store, allow: policy.Allow, block: policy.Block, self: selfURL.Host, selfTargets: map[string]bool{}, now: time.Now, resolved: map[string]Link{}, codes: map[string]string{}, targets: map[string]normalTarget{}}
 	for _, t := range policy.SelfTargets {
 		n, err := Normalize(t)
 		if err != nil {
@@ -173,11 +187,39 @@ func (s *Service) Mint(ctx context.Context, req MintRequest) (string, []Link, er
 	if err != nil {
 		return "", nil, err
 	}
+	if links, ok := s.minted(t); ok {
+		return t.URL, links, nil
+	}
 	links, err := s.store.Mint(ctx, t.URL, t.Channels, s.newLink(t.URL))
 	if err != nil {
 		return "", nil, fmt.Errorf("mint links for %s: %w", t.URL, err)
 	}
+	s.mu.Lock()
+	for _, l := range links {
+		s.codes[l.URL+"\x00"+string(l.Channel)] = l.Code
+		s.resolved[l.Code] = l
+	}
+	s.mu.Unlock()
 	return t.URL, links, nil
+}
+
+// minted returns t's links from memory if every one of them is there.
+func (s *Service) minted(t Target) ([]Link, bool) {
+	links := make([]Link, 0, len(t.Channels))
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, ch := range t.Channels {
+		code, ok := s.codes[t.URL+"\x00"+string(ch)]
+		if !ok {
+			return nil, false
+		}
+		l, ok := s.resolved[code]
+		if !ok {
+			return nil, false
+		}
+		links = append(links, l)
+	}
+	return links, true
 }
 
 // Target is a normalised URL and the channels to mint for it.
@@ -188,7 +230,7 @@ type Target struct {
 
 // check normalises and vets a mint request against the policy.
 func (s *Service) check(req MintRequest) (Target, error) {
-	target, err := Normalize(req.URL)
+	t, err := s.normalize(req.URL)
 	if err != nil {
 		return Target{}, err
 	}
@@ -196,20 +238,42 @@ func (s *Service) check(req MintRequest) (Target, error) {
 	if err != nil {
 		return Target{}, err
 	}
-	u, err := url.Parse(target)
-	if err != nil {
-		return Target{}, fmt.Errorf("%w: url does not parse", ErrInvalidURL)
-	}
 	switch {
-	case s.block.Allows(u.Hostname()):
-		return Target{}, fmt.Errorf("%w: %s is on this service's blocklist", ErrHostBlocked, u.Hostname())
-	case s.selfTargets[target]: // the demo page: anyone may share it
-	case u.Host == s.self:
+	case s.block.Allows(t.hostname):
+		return Target{}, fmt.Errorf("%w: %s is on this service's blocklist", ErrHostBlocked, t.hostname)
+	case s.selfTargets[t.url]: // the demo page: anyone may share it
+	case t.host == s.self:
 		return Target{}, fmt.Errorf("%w: url points at this service", ErrInvalidURL)
-	case !req.Trusted && !s.allow.Allows(u.Hostname()):
-		return Target{}, fmt.Errorf("%w: %s is not on this service's allow-list; ask its admin, or use the admin token", ErrHostNotAllowed, u.Hostname())
+	case !req.Trusted && !s.allow.Allows(t.hostname):
+		return Target{}, fmt.Errorf("%w: %s is not on this service's allow-list; ask its admin, or use the admin token", ErrHostNotAllowed, t.hostname)
 	}
-	return Target{URL: target, Channels: channels}, nil
+	return Target{URL: t.url, Channels: channels}, nil
+}
+
+// normalize is Normalize, remembered for the URLs seen lately.
+func (s *Service) normalize(raw string) (normalTarget, error) {
+	s.mu.RLock()
+	t, ok := s.targets[raw]
+	s.mu.RUnlock()
+	if ok {
+		return t, nil
+	}
+	n, err := Normalize(raw)
+	if err != nil {
+		return normalTarget{}, err
+	}
+	u, err := url.Parse(n)
+	if err != nil {
+		return normalTarget{}, fmt.Errorf("%w: url does not parse", ErrInvalidURL)
+	}
+	t = normalTarget{url: n, hostname: u.Hostname(), host: u.Host}
+	s.mu.Lock()
+	if len(s.targets) >= maxRememberedTargets {
+		clear(s.targets)
+	}
+	s.targets[strings.Clone(raw)] = t
+	s.mu.Unlock()
+	return t, nil
 }
 
 // Import mints, as the admin, the links of many pages in one store write.

@@ -13,10 +13,11 @@ import (
 )
 
 const (
-	sessionCookie = "darkshare_session"
-	csrfCookie    = "darkshare_csrf"
-	csrfField     = "csrf"
-	csrfLocal     = "csrf"
+	sessionCookie  = "darkshare_session"
+	csrfCookie     = "darkshare_csrf"
+	csrfField      = "csrf"
+	csrfLocal      = "csrf"
+	principalLocal = "principal"
 )
 
 // errForm marks a form post whose CSRF token is missing, stale or forged.
@@ -27,6 +28,18 @@ var errForm = errors.New("form expired")
 // else anonymous. A bearer token that is present but wrong is an error wrapping
 // auth.ErrUnauthorized, not a silent downgrade to anonymous.
 func (s *server) principal(c *fiber.Ctx) (auth.Principal, error) {
+	// Middleware and handler may both ask: look the token up once.
+	if p, ok := c.Locals(principalLocal).(auth.Principal); ok {
+		return p, nil
+	}
+	p, err := s.findPrincipal(c)
+	if err == nil {
+		c.Locals(principalLocal, p)
+	}
+	return p, err
+}
+
+func (s *server) findPrincipal(c *fiber.Ctx) (auth.Principal, error) {
 	if h := c.Get(fiber.HeaderAuthorization); h != "" {
 		token, ok := strings.CutPrefix(h, "Bearer ")
 		if !ok {
