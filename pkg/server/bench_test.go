@@ -9,11 +9,13 @@ import (
 	"strconv"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
 
 	"github.com/darkshare/darkshare/pkg/stats"
+	"github.com/darkshare/darkshare/pkg/track"
 	"github.com/darkshare/darkshare/store/storetest"
 )
 
@@ -244,6 +246,68 @@ func BenchmarkMintNew(b *testing.B) {
 		ctx.Request.SetBody(body)
 		if err := serveMint(h, ctx); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// seedHistory writes a year of daily counters and unique-visitor sketches
+// for code, as a year of flushes would have left them.
+func seedHistory(b *testing.B, env *testEnv, code string, days int) {
+	b.Helper()
+	today := stats.DayOf(time.Now())
+	for d := range days {
+		day := today - stats.Day(d)
+		for i := range 20 {
+			ua := fmt.Sprintf("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) Safari/604.1 v%d", i)
+			env.agg.RecordVisit(code, day, env.classify(ua, "https://mail.google.com/"), uint64(d*1000+i)*0x9E3779B97F4A7C15, true)
+		}
+		env.agg.RecordVisit(code, day, env.classify("WhatsApp/2.24.1.5 A", ""), 0, false)
+	}
+	if err := env.agg.Flush(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+}
+
+func (e *testEnv) classify(ua, referer string) track.Result {
+	return track.NewClassifier().Classify(track.Visit{Method: "GET", UserAgent: ua, Referer: referer})
+}
+
+// BenchmarkStatsPage365Days renders the HTML stats page of a link with a
+// year of history: 365 days of counters and sketches read and merged.
+func BenchmarkStatsPage365Days(b *testing.B) {
+	env := newTestEnv(b, storetest.MustOpen(b), "https://s.test")
+	path := benchLinks(b, env, 1)[0]
+	seedHistory(b, env, path[1:], 365)
+	h := env.app.Handler()
+	ctx := newRedirectCtx("/stats" + path)
+	ctx.Request.Header.Set(fiber.HeaderAuthorization, "Bearer "+env.token)
+	b.ReportAllocs()
+	for b.Loop() {
+		ctx.Response.Reset()
+		h(ctx)
+		if ctx.Response.StatusCode() != http.StatusOK {
+			b.Fatalf("status %d", ctx.Response.StatusCode())
+		}
+	}
+}
+
+// BenchmarkPageStatsAllChannels answers the per-page funnel of a page with
+// a link on each of the 8 channels, each with 30 days of history.
+func BenchmarkPageStatsAllChannels(b *testing.B) {
+	env := newTestEnv(b, storetest.MustOpen(b), "https://s.test")
+	m := env.mint(b, `{"url":"https://news.example.org/funnel"}`, env.bearer())
+	for _, l := range m.Links {
+		seedHistory(b, env, l.Code, 30)
+	}
+	h := env.app.Handler()
+	ctx := newRedirectCtx("/api/v1/stats?url=https://news.example.org/funnel")
+	ctx.Request.Header.Set(fiber.HeaderAuthorization, "Bearer "+env.token)
+	b.ReportAllocs()
+	for b.Loop() {
+		ctx.Response.Reset()
+		h(ctx)
+		if ctx.Response.StatusCode() != http.StatusOK {
+			b.Fatalf("status %d: %s", ctx.Response.StatusCode(), ctx.Response.Body())
 		}
 	}
 }

@@ -21,7 +21,7 @@ type errorResult struct {
 }
 
 // mint posts body to the mint endpoint and decodes a 200 answer.
-func (e *testEnv) mint(t *testing.T, body string, h header) mintResult {
+func (e *testEnv) mint(t testing.TB, body string, h header) mintResult {
 	t.Helper()
 	resp, got := e.do(t, http.MethodPost, "/api/v1/links", body, h)
 	if resp.StatusCode != http.StatusOK {
