@@ -19,15 +19,15 @@ import (
 
 	"github.com/darkshare/darkshare/pkg/auth"
 	"github.com/darkshare/darkshare/pkg/link"
-	"github.com/darkshare/darkshare/pkg/stats"
 	"github.com/darkshare/darkshare/pkg/track"
 )
 
 // SchemaVersion is the layout this code reads and writes. Open refuses a db
 // written by a newer one. Version 2 added the uniques and salts buckets,
-// version 3 the keys bucket and links' disabled flag; opening an older db
-// creates the buckets, and an older link reads as enabled.
-const SchemaVersion = 3
+// version 3 the keys bucket and links' disabled flag, version 4 replaced
+// the counts and uniques buckets by one record per link and day (days).
+// Opening an older db creates the buckets and migrates (see migrate.go).
+const SchemaVersion = 4
 
 // OpenTimeout bounds the wait for another process's lock on the file.
 const OpenTimeout = 2 * time.Second
@@ -36,9 +36,8 @@ var (
 	bucketMeta     = []byte("meta")     // schema_version, admin_token_sha256
 	bucketLinks    = []byte("links")    // code -> JSON link.Link
 	bucketTargets  = []byte("targets")  // url \x00 channel -> code
-	bucketCounts   = []byte("counts")   // code \x00 day(uint32 BE) metric -> uint64 BE
+	bucketDays     = []byte("days")     // code \x00 day(uint32 BE) -> stats.Record: every counter and the visitor sketch
 	bucketSessions = []byte("sessions") // sha256(session id) -> expiry (unix ns, BE)
-	bucketUniques  = []byte("uniques")  // code \x00 day(uint32 BE) "uniques" -> HyperLogLog sketch
 	bucketSalts    = []byte("salts")    // day (int64 BE) -> the day's visitor salt; one entry at most
 	bucketKeys     = []byte("keys")     // api key id -> JSON apiKey (name, scopes, sha256 of the token)
 
@@ -69,7 +68,7 @@ func Open(path string) (*DB, error) {
 }
 
 func initSchema(tx *bolt.Tx) error {
-	for _, name := range [][]byte{bucketMeta, bucketLinks, bucketTargets, bucketCounts, bucketSessions, bucketUniques, bucketSalts, bucketKeys} {
+	for _, name := range [][]byte{bucketMeta, bucketLinks, bucketTargets, bucketDays, bucketSessions, bucketSalts, bucketKeys} {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("create bucket %s: %w", name, err)
 		}
@@ -82,6 +81,11 @@ func initSchema(tx *bolt.Tx) error {
 		}
 		if n > SchemaVersion {
 			return fmt.Errorf("db schema version %d is newer than this binary's (%d): upgrade darkshare", n, SchemaVersion)
+		}
+		if n < 4 {
+			if err := migrateToDayRecords(tx); err != nil {
+				return fmt.Errorf("migrate schema %d to %d: %w", n, SchemaVersion, err)
+			}
 		}
 	}
 	return meta.Put(keySchemaVersion, []byte(strconv.Itoa(SchemaVersion)))
@@ -290,87 +294,6 @@ func (db *DB) Update(_ context.Context, code string, change func(*link.Link) err
 	return l, err
 }
 
-// countKey is code, a zero byte, the day as a big-endian uint32, then the
-// metric: one link's counters are contiguous and in day order.
-func countKey(k stats.Key) []byte {
-	b := make([]byte, 0, len(k.Code)+5+len(k.Metric))
-	b = append(b, k.Code...)
-	b = append(b, 0)
-	b = binary.BigEndian.AppendUint32(b, uint32(k.Day))
-	return append(b, k.Metric...)
-}
-
-func parseCountKey(code string, key []byte) (stats.Key, bool) {
-	rest := key[len(code)+1:]
-	if len(rest) < 4 {
-		return stats.Key{}, false
-	}
-	return stats.Key{Code: code, Day: stats.Day(binary.BigEndian.Uint32(rest)), Metric: stats.Metric(rest[4:])}, true
-}
-
-// Write implements stats.Store: one transaction, all or nothing.
-func (db *DB) Write(_ context.Context, batch stats.Batch) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
-		if err := addCounts(tx, batch.Counts); err != nil {
-			return err
-		}
-		return mergeSketches(tx, batch.Sketches)
-	})
-}
-
-func mergeSketches(tx *bolt.Tx, merges []stats.SketchMerge) error {
-	b := tx.Bucket(bucketUniques)
-	for _, m := range merges {
-		k := countKey(m.Key)
-		v, err := m.Merge(b.Get(k))
-		if err != nil {
-			return fmt.Errorf("merge sketch of %s: %w", m.Code, err)
-		}
-		if err := b.Put(k, v); err != nil {
-			return fmt.Errorf("put sketch of %s: %w", m.Code, err)
-		}
-	}
-	return nil
-}
-
-func addCounts(tx *bolt.Tx, increments []stats.Count) error {
-	b := tx.Bucket(bucketCounts)
-	// bbolt keeps the key and value slices until commit, so each put needs
-	// its own: one backing array for all values, 8 bytes each.
-	values := make([]byte, 8*len(increments))
-	for i, inc := range increments {
-		k := countKey(inc.Key)
-		n := inc.N
-		if old := b.Get(k); len(old) == 8 {
-			n += binary.BigEndian.Uint64(old)
-		}
-		v := values[8*i : 8*i+8]
-		binary.BigEndian.PutUint64(v, n)
-		if err := b.Put(k, v); err != nil {
-			return fmt.Errorf("put counter of %s: %w", inc.Code, err)
-		}
-	}
-	return nil
-}
-
-// Sketches implements stats.Store.
-func (db *DB) Sketches(_ context.Context, code string) ([]stats.SketchData, error) {
-	var out []stats.SketchData
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		prefix := append([]byte(code), 0)
-		c := tx.Bucket(bucketUniques).Cursor()
-		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			key, ok := parseCountKey(code, k)
-			if !ok {
-				return fmt.Errorf("malformed sketch key %q", k)
-			}
-			out = append(out, stats.SketchData{Key: key, Data: bytes.Clone(v)})
-		}
-		return nil
-	})
-	return out, err
-}
-
 // LoadSalt implements track.SaltStore.
 func (db *DB) LoadSalt(_ context.Context, day int64) ([]byte, error) {
 	var salt []byte
@@ -402,24 +325,6 @@ func (db *DB) ReplaceSalt(_ context.Context, day int64, salt []byte) error {
 		}
 		return b.Put(binary.BigEndian.AppendUint64(nil, uint64(day)), bytes.Clone(salt))
 	})
-}
-
-// Counts implements stats.Store.
-func (db *DB) Counts(_ context.Context, code string) ([]stats.Count, error) {
-	var out []stats.Count
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		prefix := append([]byte(code), 0)
-		c := tx.Bucket(bucketCounts).Cursor()
-		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			key, ok := parseCountKey(code, k)
-			if !ok || len(v) != 8 {
-				return fmt.Errorf("malformed counter %q", k)
-			}
-			out = append(out, stats.Count{Key: key, N: binary.BigEndian.Uint64(v)})
-		}
-		return nil
-	})
-	return out, err
 }
 
 // AdminTokenHash implements auth.Store.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/axiomhq/hyperloglog"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/darkshare/darkshare/pkg/auth"
@@ -124,33 +126,111 @@ func mustMint(t *testing.T, db *DB, url string, chs []link.Channel, codes ...str
 	}
 }
 
-func TestCountsAddUpPerKey(t *testing.T) {
-	db, _ := mustOpen(t)
-	day := stats.Day(20000)
-	batch := []stats.Count{
-		{Key: stats.Key{Code: "ab", Day: day, Metric: stats.Clicks}, N: 1},
-		{Key: stats.Key{Code: "ab", Day: day + 1, Metric: stats.Clicks}, N: 2},
-		{Key: stats.Key{Code: "abc", Day: day, Metric: stats.Clicks}, N: 3},
-		{Key: stats.Key{Code: "ab", Day: day, Metric: "other"}, N: 4},
-	}
-	for range 2 {
-		if err := db.Write(ctx, stats.Batch{Counts: batch}); err != nil {
-			t.Fatal(err)
+// addClicks is a merge that adds n clicks to a stored record.
+func addClicks(code string, day stats.Day, n uint64) stats.Merge {
+	return stats.Merge{DayKey: stats.DayKey{Code: code, Day: day}, Apply: func(stored []byte) ([]byte, error) {
+		r := &stats.Record{Counts: map[stats.Metric]uint64{}}
+		if stored != nil {
+			var err error
+			if r, err = stats.DecodeRecord(stored); err != nil {
+				return nil, err
+			}
 		}
-	}
-	got, err := db.Counts(ctx, "ab")
+		r.Counts[stats.Clicks] += n
+		return stats.EncodeRecord(r)
+	}}
+}
+
+func clicksByDay(t *testing.T, db *DB, code string) map[stats.Day]uint64 {
+	t.Helper()
+	recs, err := db.Records(ctx, code)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[stats.Key]uint64{batch[0].Key: 2, batch[1].Key: 4, batch[3].Key: 8}
-	if len(got) != len(want) {
-		t.Fatalf("got %v, want %v (abc must not leak into ab)", got, want)
+	out := map[stats.Day]uint64{}
+	for _, sr := range recs {
+		r, err := stats.DecodeRecord(sr.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[sr.Day] = r.Counts[stats.Clicks]
 	}
-	for _, c := range got {
-		if want[c.Key] != c.N {
-			t.Errorf("%+v: got %d, want %d", c.Key, c.N, want[c.Key])
+	return out
+}
+
+func TestDayRecordsMergeAndStayApart(t *testing.T) {
+	db, _ := mustOpen(t)
+	day := stats.Day(20000)
+	batch := []stats.Merge{addClicks("ab", day, 1), addClicks("ab", day+1, 2), addClicks("abc", day, 3)}
+	for range 2 {
+		if err := db.Write(ctx, batch); err != nil {
+			t.Fatal(err)
 		}
 	}
+	if got := clicksByDay(t, db, "ab"); len(got) != 2 || got[day] != 2 || got[day+1] != 4 {
+		t.Fatalf("ab: %v; want day 20000: 2, day 20001: 4, and nothing of abc", got)
+	}
+	failing := stats.Merge{DayKey: stats.DayKey{Code: "ab", Day: day}, Apply: func([]byte) ([]byte, error) { return nil, errors.New("boom") }}
+	if err := db.Write(ctx, []stats.Merge{addClicks("ab", day, 100), failing}); err == nil {
+		t.Fatal("a failing merge did not fail the write")
+	}
+	if got := clicksByDay(t, db, "ab"); got[day] != 2 {
+		t.Fatalf("a failed write left %d clicks; it must apply nothing", got[day])
+	}
+}
+
+// A db written by schema 3 (one key per counter, a bucket of sketches)
+// opens with its counts folded into day records.
+func TestMigrationFromPerCounterKeys(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v3.db")
+	raw, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sk := hyperloglog.New14()
+	for i := range 50 {
+		sk.InsertHash(uint64(i) * 0x9E3779B97F4A7C15)
+	}
+	skBytes, _ := sk.MarshalBinary()
+	key := func(code string, day uint32, metric string) []byte {
+		return append(binary.BigEndian.AppendUint32(append([]byte(code), 0), day), metric...)
+	}
+	err = raw.Update(func(tx *bolt.Tx) error {
+		meta, _ := tx.CreateBucket([]byte("meta"))
+		counts, _ := tx.CreateBucket([]byte("counts"))
+		uniques, _ := tx.CreateBucket([]byte("uniques"))
+		_ = meta.Put([]byte("schema_version"), []byte("3"))
+		_ = counts.Put(key("ab", 20000, "clicks"), binary.BigEndian.AppendUint64(nil, 7))
+		_ = counts.Put(key("ab", 20000, "ref:webmail"), binary.BigEndian.AppendUint64(nil, 5))
+		_ = counts.Put(key("ab", 20001, "shares"), binary.BigEndian.AppendUint64(nil, 2))
+		return uniques.Put(key("ab", 20000, "uniques"), skBytes)
+	})
+	_ = raw.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	recs, err := db.Records(ctx, "ab")
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("records %v, %v", recs, err)
+	}
+	r, err := stats.DecodeRecord(recs[0].Data)
+	if err != nil || r.Counts[stats.Clicks] != 7 || r.Counts["ref:webmail"] != 5 || r.Visitors == nil || r.Visitors.Estimate() < 48 {
+		t.Fatalf("day 20000: %+v, %v", r, err)
+	}
+	if err := db.Check(); err != nil {
+		t.Fatal(err)
+	}
+	_ = db.bolt.View(func(tx *bolt.Tx) error {
+		if tx.Bucket([]byte("counts")) != nil || tx.Bucket([]byte("uniques")) != nil {
+			t.Error("the old buckets are still there")
+		}
+		return nil
+	})
 }
 
 func TestSchemaVersion(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
@@ -170,17 +171,12 @@ func storedClicks(t *testing.T, path, code string) uint64 {
 	if err := db.Check(); err != nil {
 		t.Fatalf("db check: %v", err)
 	}
-	counts, err := db.Counts(context.Background(), code)
+	// A fresh aggregator has nothing pending: its summary is what is stored.
+	sum, err := stats.NewAggregator(db, slog.New(slog.DiscardHandler)).Summary(context.Background(), code)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var n uint64
-	for _, c := range counts {
-		if c.Metric == stats.Clicks {
-			n += c.N
-		}
-	}
-	return n
+	return sum.Totals[stats.Clicks]
 }
 
 func TestShutdownKeepsEveryClickAndRestartKeepsCodes(t *testing.T) {

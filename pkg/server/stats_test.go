@@ -285,7 +285,7 @@ type failingCounts struct {
 	fail bool
 }
 
-func (f *failingCounts) Write(ctx context.Context, b stats.Batch) error {
+func (f *failingCounts) Write(ctx context.Context, b []stats.Merge) error {
 	if f.fail {
 		return errors.New("disk full")
 	}

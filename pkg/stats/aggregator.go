@@ -36,10 +36,9 @@ type Aggregator struct {
 }
 
 type shard struct {
-	mu       sync.Mutex
-	counts   map[Key]uint64
-	sketches map[Key]*hyperloglog.Sketch // Metric is Uniques
-	_        [32]byte                    // keep shards on separate cache lines
+	mu      sync.Mutex
+	records map[DayKey]*Record
+	_       [48]byte // keep shards on separate cache lines
 }
 
 type flushFailure struct {
@@ -51,32 +50,39 @@ type flushFailure struct {
 func NewAggregator(store Store, log *slog.Logger) *Aggregator {
 	a := &Aggregator{store: store, seed: maphash.MakeSeed(), log: log, metrics: newVisitMetrics(), observe: func(time.Duration, error) {}}
 	for i := range a.shards {
-		a.shards[i].counts = make(map[Key]uint64)
-		a.shards[i].sketches = make(map[Key]*hyperloglog.Sketch)
+		a.shards[i].records = make(map[DayKey]*Record)
 	}
 	return a
+}
+
+// record returns the pending record of code and day; the caller holds s.mu.
+func (s *shard) record(code string, day Day) *Record {
+	k := DayKey{Code: code, Day: day}
+	r := s.records[k]
+	if r == nil {
+		r = newRecord()
+		s.records[k] = r
+	}
+	return r
 }
 
 // Add counts one event. code must be a string the caller owns (not memory
 // borrowed from a request), since it is kept until the next flush.
 func (a *Aggregator) Add(code string, day Day, m Metric) {
-	s := a.shardOf(code)
-	s.mu.Lock()
-	s.counts[Key{Code: code, Day: day, Metric: m}]++
-	s.mu.Unlock()
-	a.pending.Add(1)
+	a.AddMany(code, day, m)
 }
 
 // ObserveFlushes has f called after every flush that wrote something, with
 // its duration and error. Call it before Run.
 func (a *Aggregator) ObserveFlushes(f func(time.Duration, error)) { a.observe = f }
 
-// AddMany counts one event under each of metrics, taking the lock once.
+// AddMany counts one event under each of metrics, with one lookup.
 func (a *Aggregator) AddMany(code string, day Day, metrics ...Metric) {
 	s := a.shardOf(code)
 	s.mu.Lock()
+	r := s.record(code, day)
 	for _, m := range metrics {
-		s.counts[Key{Code: code, Day: day, Metric: m}]++
+		r.Counts[m]++
 	}
 	s.mu.Unlock()
 	a.pending.Add(int64(len(metrics)))
@@ -85,15 +91,13 @@ func (a *Aggregator) AddMany(code string, day Day, metrics ...Metric) {
 // AddVisitor adds a visitor ID to the unique-visitor sketch of code and day.
 // Only the 64-bit ID enters the sketch; a sketch cannot give IDs back.
 func (a *Aggregator) AddVisitor(code string, day Day, visitor uint64) {
-	k := Key{Code: code, Day: day, Metric: Uniques}
 	s := a.shardOf(code)
 	s.mu.Lock()
-	sk := s.sketches[k]
-	if sk == nil {
-		sk = hyperloglog.New14()
-		s.sketches[k] = sk
+	r := s.record(code, day)
+	if r.Visitors == nil {
+		r.Visitors = hyperloglog.New14()
 	}
-	sk.InsertHash(visitor)
+	r.Visitors.InsertHash(visitor)
 	s.mu.Unlock()
 }
 
@@ -104,24 +108,28 @@ func (a *Aggregator) shardOf(code string) *shard {
 // Pending returns the number of events not yet written.
 func (a *Aggregator) Pending() int64 { return a.pending.Load() }
 
-// Flush writes every pending count in one store transaction. On failure the
-// counts stay pending, to be retried by the next flush, and the error is
+// Flush writes every pending record in one store transaction. On failure
+// they stay pending, to be retried by the next flush, and the error is
 // returned and remembered for Healthy.
 func (a *Aggregator) Flush(ctx context.Context) error {
 	a.flushMu.Lock()
 	defer a.flushMu.Unlock()
 
-	batch, sketches, events := a.takePending()
-	if len(batch.Counts) == 0 && len(sketches) == 0 {
+	taken, events := a.takePending()
+	if len(taken) == 0 {
 		a.lastError.Store(nil)
 		return nil
 	}
+	merges := make([]Merge, len(taken))
+	for i, p := range taken {
+		merges[i] = Merge{DayKey: p.DayKey, Apply: mergeInto(p.record)}
+	}
 	start := time.Now()
-	err := a.store.Write(ctx, batch)
+	err := a.store.Write(ctx, merges)
 	a.observe(time.Since(start), err)
 	if err != nil {
-		a.restore(batch.Counts, sketches)
-		err = fmt.Errorf("flush %d counters and %d sketches: %w", len(batch.Counts), len(sketches), err)
+		a.restore(taken)
+		err = fmt.Errorf("flush %d day records: %w", len(taken), err)
 		a.lastError.Store(&flushFailure{at: time.Now(), err: err})
 		return err
 	}
@@ -130,96 +138,72 @@ func (a *Aggregator) Flush(ctx context.Context) error {
 	return nil
 }
 
-type pendingSketch struct {
-	Key
-	sketch *hyperloglog.Sketch
+type pendingRecord struct {
+	DayKey
+	record *Record
 }
 
-func (a *Aggregator) takePending() (batch Batch, sketches []pendingSketch, events int64) {
+func (a *Aggregator) takePending() (taken []pendingRecord, events int64) {
 	for i := range a.shards {
 		s := &a.shards[i]
-		// Only maps swapped out are read after unlocking: an empty map left in
-		// place is written by Add meanwhile.
-		var counts map[Key]uint64
-		var sks map[Key]*hyperloglog.Sketch
+		// Only a map swapped out is read after unlocking: an empty map left
+		// in place is written by Add meanwhile.
+		var records map[DayKey]*Record
 		s.mu.Lock()
-		if len(s.counts) > 0 {
-			counts, s.counts = s.counts, make(map[Key]uint64, len(s.counts))
-		}
-		if len(s.sketches) > 0 {
-			sks, s.sketches = s.sketches, make(map[Key]*hyperloglog.Sketch, len(s.sketches))
+		if len(s.records) > 0 {
+			records, s.records = s.records, make(map[DayKey]*Record, len(s.records))
 		}
 		s.mu.Unlock()
-		for k, n := range counts {
-			batch.Counts = append(batch.Counts, Count{Key: k, N: n})
-			events += int64(n)
-		}
-		for k, sk := range sks {
-			sketches = append(sketches, pendingSketch{Key: k, sketch: sk})
+		for k, r := range records {
+			taken = append(taken, pendingRecord{DayKey: k, record: r})
+			for _, n := range r.Counts {
+				events += int64(n)
+			}
 		}
 	}
 	// Keys in order make the store's B-tree writes sequential.
-	slices.SortFunc(batch.Counts, func(x, y Count) int { return compareKeys(x.Key, y.Key) })
-	slices.SortFunc(sketches, func(x, y pendingSketch) int { return compareKeys(x.Key, y.Key) })
-	for _, p := range sketches {
-		batch.Sketches = append(batch.Sketches, SketchMerge{Key: p.Key, Merge: mergeInto(p.sketch)})
-	}
-	return batch, sketches, events
+	slices.SortFunc(taken, func(x, y pendingRecord) int { return compareDayKeys(x.DayKey, y.DayKey) })
+	return taken, events
 }
 
-// mergeInto returns a merge of delta into stored sketch bytes. It leaves
-// delta untouched, so a failed write can put it back.
-func mergeInto(delta *hyperloglog.Sketch) func([]byte) ([]byte, error) {
+// mergeInto returns a merge of delta into a stored record. It leaves delta
+// untouched, so a failed write can put it back.
+func mergeInto(delta *Record) func([]byte) ([]byte, error) {
 	return func(stored []byte) ([]byte, error) {
-		if stored == nil {
-			return delta.MarshalBinary()
+		r := newRecord()
+		if stored != nil {
+			var err error
+			if r, err = DecodeRecord(stored); err != nil {
+				return nil, err
+			}
 		}
-		var sk hyperloglog.Sketch
-		if err := sk.UnmarshalBinary(stored); err != nil {
-			return nil, fmt.Errorf("decode stored sketch: %w", err)
+		if err := r.add(delta); err != nil {
+			return nil, fmt.Errorf("merge day record: %w", err)
 		}
-		if err := sk.Merge(delta); err != nil {
-			return nil, fmt.Errorf("merge sketch: %w", err)
-		}
-		return sk.MarshalBinary()
+		return EncodeRecord(r)
 	}
 }
 
-func (a *Aggregator) restore(counts []Count, sketches []pendingSketch) {
-	for _, c := range counts {
-		s := a.shardOf(c.Code)
-		s.mu.Lock()
-		s.counts[c.Key] += c.N
-		s.mu.Unlock()
-	}
-	for _, p := range sketches {
+func (a *Aggregator) restore(taken []pendingRecord) {
+	for _, p := range taken {
 		s := a.shardOf(p.Code)
 		s.mu.Lock()
-		if cur := s.sketches[p.Key]; cur != nil {
-			_ = p.sketch.Merge(cur) // same precision: cannot fail
+		if cur := s.records[p.DayKey]; cur != nil {
+			_ = p.record.add(cur) // same sketch precision: cannot fail
 		}
-		s.sketches[p.Key] = p.sketch
+		s.records[p.DayKey] = p.record
 		s.mu.Unlock()
 	}
 }
 
-func compareKeys(x, y Key) int {
+func compareDayKeys(x, y DayKey) int {
 	if x.Code != y.Code {
 		if x.Code < y.Code {
 			return -1
 		}
 		return 1
 	}
-	if x.Day != y.Day {
-		return int(x.Day - y.Day)
-	}
-	if x.Metric < y.Metric {
-		return -1
-	}
-	if x.Metric > y.Metric {
-		return 1
-	}
-	return 0
+	return int(x.Day - y.Day)
 }
 
 // Healthy returns nil, or the error of the last flush if it failed.
@@ -253,66 +237,50 @@ func (a *Aggregator) Run(ctx context.Context, interval time.Duration, also ...fu
 	}
 }
 
-// Summary returns the stored and pending counts of code.
+// Summary returns the stored and pending counts of code, with the unique
+// visitors of each day (Uniques) read from its sketch.
 func (a *Aggregator) Summary(ctx context.Context, code string) (Summary, error) {
 	a.flushMu.RLock()
 	defer a.flushMu.RUnlock()
 
-	stored, err := a.store.Counts(ctx, code)
+	stored, err := a.store.Records(ctx, code)
 	if err != nil {
-		return Summary{}, fmt.Errorf("read counts of %s: %w", code, err)
+		return Summary{}, fmt.Errorf("read records of %s: %w", code, err)
 	}
-	byDay := make(map[Day]map[Metric]uint64)
-	sum := Summary{Totals: make(map[Metric]uint64)}
-	add := func(k Key, n uint64) {
-		if byDay[k.Day] == nil {
-			byDay[k.Day] = make(map[Metric]uint64)
+	byDay := make(map[Day]*Record, len(stored))
+	for _, sr := range stored {
+		r, err := DecodeRecord(sr.Data)
+		if err != nil {
+			return Summary{}, fmt.Errorf("decode record of %s on %s: %w", code, sr.Day, err)
 		}
-		byDay[k.Day][k.Metric] += n
-		sum.Totals[k.Metric] += n
+		byDay[sr.Day] = r
 	}
-	for _, c := range stored {
-		add(c.Key, c.N)
-	}
-	visitors, err := a.store.Sketches(ctx, code)
-	if err != nil {
-		return Summary{}, fmt.Errorf("read sketches of %s: %w", code, err)
-	}
-	byDaySketch := make(map[Day]*hyperloglog.Sketch, len(visitors))
-	for _, v := range visitors {
-		sk := new(hyperloglog.Sketch)
-		if err := sk.UnmarshalBinary(v.Data); err != nil {
-			return Summary{}, fmt.Errorf("decode sketch of %s on %s: %w", code, v.Day, err)
-		}
-		byDaySketch[v.Day] = sk
-	}
-
 	s := a.shardOf(code)
 	s.mu.Lock()
-	for k, n := range s.counts {
-		if k.Code == code {
-			add(k, n)
-		}
-	}
-	for k, pending := range s.sketches {
+	for k, pending := range s.records {
 		if k.Code != code {
 			continue
 		}
-		if sk := byDaySketch[k.Day]; sk != nil {
-			err = sk.Merge(pending)
+		if r := byDay[k.Day]; r != nil {
+			err = errors.Join(err, r.add(pending))
 		} else {
-			byDaySketch[k.Day] = pending.Clone()
+			byDay[k.Day] = pending.clone()
 		}
 	}
 	s.mu.Unlock()
 	if err != nil {
-		return Summary{}, fmt.Errorf("merge sketches of %s: %w", code, err)
-	}
-	for d, sk := range byDaySketch {
-		add(Key{Code: code, Day: d, Metric: Uniques}, sk.Estimate())
+		return Summary{}, fmt.Errorf("merge records of %s: %w", code, err)
 	}
 
-	for d, counts := range byDay {
+	sum := Summary{Totals: make(map[Metric]uint64)}
+	for d, r := range byDay {
+		counts := r.Counts
+		if r.Visitors != nil {
+			counts[Uniques] = r.Visitors.Estimate()
+		}
+		for m, n := range counts {
+			sum.Totals[m] += n
+		}
 		sum.Days = append(sum.Days, DayCounts{Day: d, Counts: counts})
 	}
 	slices.SortFunc(sum.Days, func(x, y DayCounts) int { return int(x.Day - y.Day) })

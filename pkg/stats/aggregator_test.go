@@ -103,7 +103,7 @@ type flakyStore struct {
 	fail atomic.Bool
 }
 
-func (f *flakyStore) Write(ctx context.Context, b stats.Batch) error {
+func (f *flakyStore) Write(ctx context.Context, b []stats.Merge) error {
 	if f.fail.Load() {
 		return errors.New("injected write failure")
 	}
@@ -136,13 +136,14 @@ func TestFailedFlushKeepsCountsAndRetries(t *testing.T) {
 	if agg.Healthy() != nil || agg.Pending() != 0 {
 		t.Fatalf("after recovery: healthy=%v pending=%d", agg.Healthy(), agg.Pending())
 	}
-	stored, err := fs.Store.Counts(ctx, "x")
+	// What is on disk, read by a fresh aggregator with nothing pending.
+	s, err := stats.NewAggregator(fs.Store, discard).Summary(ctx, "x")
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := map[stats.Day]uint64{}
-	for _, c := range stored {
-		got[c.Day] += c.N
+	for _, d := range s.Days {
+		got[d.Day] += d.Counts[stats.Clicks]
 	}
 	if got[1] != 2 || got[2] != 2 || len(got) != 2 {
 		t.Fatalf("stored %v, want day 1: 2 and day 2: 2, nothing counted twice", got)

@@ -41,48 +41,27 @@ const (
 	Shares Metric = "shares"
 )
 
-// Key identifies one counter.
-type Key struct {
-	Code   string
-	Day    Day
-	Metric Metric
+// Merge updates one stored day record: it gets the stored bytes (nil if
+// none) and returns the bytes to store.
+type Merge struct {
+	DayKey
+	Apply func(stored []byte) ([]byte, error)
 }
 
-// Count is a counter value, or an increment of one.
-type Count struct {
-	Key
-	N uint64
-}
-
-// Batch is one flush: counter increments and sketch merges.
-type Batch struct {
-	Counts   []Count
-	Sketches []SketchMerge
-}
-
-// SketchMerge updates one stored unique-visitor sketch. Merge gets the stored
-// bytes (nil if none) and returns the bytes to store.
-type SketchMerge struct {
-	Key
-	Merge func(stored []byte) ([]byte, error)
-}
-
-// SketchData is a stored sketch of one link and day.
-type SketchData struct {
-	Key
+// StoredRecord is a day record as stored.
+type StoredRecord struct {
+	Day  Day
 	Data []byte
 }
 
-// Store keeps counters and sketches. It is implemented outside this package (store/).
+// Store keeps day records. It is implemented outside this package (store/).
 type Store interface {
-	// Write applies a batch in one atomic transaction: after an error, none
-	// of it was applied.
-	Write(ctx context.Context, b Batch) error
-	// Counts returns the stored counters of code, in no particular order.
-	Counts(ctx context.Context, code string) ([]Count, error)
-	// Sketches returns the stored sketches of code, in no particular order.
-	// The caller owns the returned bytes.
-	Sketches(ctx context.Context, code string) ([]SketchData, error)
+	// Write applies every merge in one atomic transaction: after an error,
+	// none was applied.
+	Write(ctx context.Context, merges []Merge) error
+	// Records returns the stored day records of code, in day order. The
+	// caller owns the bytes.
+	Records(ctx context.Context, code string) ([]StoredRecord, error)
 }
 
 // Summary is what is known of one link: stored and pending counts together.

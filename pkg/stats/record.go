@@ -1,0 +1,112 @@
+package stats
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"maps"
+
+	"github.com/axiomhq/hyperloglog"
+)
+
+// DayKey names everything counted for one link on one day: the unit the
+// store writes, one key each, so that a flush costs one B-tree write per
+// link and day touched rather than one per counter.
+type DayKey struct {
+	Code string
+	Day  Day
+}
+
+// Record is what is known of one link on one day.
+type Record struct {
+	Counts   map[Metric]uint64
+	Visitors *hyperloglog.Sketch // nil when no visitor was seen
+}
+
+func newRecord() *Record { return &Record{Counts: make(map[Metric]uint64, 4)} }
+
+// add adds o into r. o is not changed.
+func (r *Record) add(o *Record) error {
+	for m, n := range o.Counts {
+		r.Counts[m] += n
+	}
+	if o.Visitors == nil {
+		return nil
+	}
+	if r.Visitors == nil {
+		r.Visitors = o.Visitors.Clone()
+		return nil
+	}
+	return r.Visitors.Merge(o.Visitors)
+}
+
+// recordFormat is the first byte of an encoded record.
+const recordFormat = 1
+
+// EncodeRecord returns r in the store's binary form: a format byte, the
+// number of counters, each as (name length, name, value) in uvarints, then
+// the sketch's own binary form (possibly empty).
+func EncodeRecord(r *Record) ([]byte, error) {
+	b := []byte{recordFormat}
+	b = binary.AppendUvarint(b, uint64(len(r.Counts)))
+	for m, n := range r.Counts {
+		b = binary.AppendUvarint(b, uint64(len(m)))
+		b = append(b, m...)
+		b = binary.AppendUvarint(b, n)
+	}
+	if r.Visitors == nil {
+		return b, nil
+	}
+	b, err := r.Visitors.AppendBinary(b)
+	if err != nil {
+		return nil, fmt.Errorf("encode sketch: %w", err)
+	}
+	return b, nil
+}
+
+var errRecord = errors.New("malformed day record")
+
+// DecodeRecord reads what EncodeRecord wrote. It copies what it keeps, so
+// data may be memory the caller reuses.
+func DecodeRecord(data []byte) (*Record, error) {
+	if len(data) == 0 || data[0] != recordFormat {
+		return nil, errRecord
+	}
+	data = data[1:]
+	count, n := binary.Uvarint(data)
+	if n <= 0 || count > uint64(len(data)) {
+		return nil, errRecord
+	}
+	data = data[n:]
+	r := &Record{Counts: make(map[Metric]uint64, count)}
+	for range count {
+		l, n := binary.Uvarint(data)
+		if n <= 0 || l > uint64(len(data)-n) {
+			return nil, errRecord
+		}
+		name := Metric(data[n : n+int(l)])
+		data = data[n+int(l):]
+		v, n := binary.Uvarint(data)
+		if n <= 0 {
+			return nil, errRecord
+		}
+		r.Counts[name] = v
+		data = data[n:]
+	}
+	if len(data) > 0 {
+		r.Visitors = new(hyperloglog.Sketch)
+		if err := r.Visitors.UnmarshalBinary(data); err != nil {
+			return nil, fmt.Errorf("%w: sketch: %v", errRecord, err)
+		}
+	}
+	return r, nil
+}
+
+// clone returns a deep copy of r.
+func (r *Record) clone() *Record {
+	c := &Record{Counts: maps.Clone(r.Counts)}
+	if r.Visitors != nil {
+		c.Visitors = r.Visitors.Clone()
+	}
+	return c
+}

@@ -1,0 +1,59 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/darkshare/darkshare/pkg/stats"
+)
+
+// dayKey is code, a zero byte (codes hold none), and the day as a big-endian
+// uint32: one link's records are contiguous and in day order.
+func dayKey(k stats.DayKey) []byte {
+	b := make([]byte, 0, len(k.Code)+5)
+	b = append(b, k.Code...)
+	b = append(b, 0)
+	return binary.BigEndian.AppendUint32(b, uint32(k.Day))
+}
+
+// Write implements stats.Store: one transaction, all or nothing, one put per
+// link and day.
+func (db *DB) Write(_ context.Context, merges []stats.Merge) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketDays)
+		for _, m := range merges {
+			k := dayKey(m.DayKey)
+			// Apply decodes what it reads, so the page memory is not kept.
+			v, err := m.Apply(b.Get(k))
+			if err != nil {
+				return fmt.Errorf("merge the record of %s on %s: %w", m.Code, m.Day, err)
+			}
+			if err := b.Put(k, v); err != nil {
+				return fmt.Errorf("put the record of %s: %w", m.Code, err)
+			}
+		}
+		return nil
+	})
+}
+
+// Records implements stats.Store.
+func (db *DB) Records(_ context.Context, code string) ([]stats.StoredRecord, error) {
+	var out []stats.StoredRecord
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		prefix := append([]byte(code), 0)
+		c := tx.Bucket(bucketDays).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			if len(k) != len(prefix)+4 {
+				return fmt.Errorf("malformed day key %q", k)
+			}
+			day := stats.Day(binary.BigEndian.Uint32(k[len(prefix):]))
+			out = append(out, stats.StoredRecord{Day: day, Data: bytes.Clone(v)})
+		}
+		return nil
+	})
+	return out, err
+}
