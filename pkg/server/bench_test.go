@@ -255,21 +255,21 @@ func BenchmarkMintNew(b *testing.B) {
 func seedHistory(b *testing.B, env *testEnv, code string, days int) {
 	b.Helper()
 	today := stats.DayOf(time.Now())
+	classifier := track.NewClassifier() // compiles crawlerdetect's patterns: once
+	classify := func(ua, referer string) track.Result {
+		return classifier.Classify(track.Visit{Method: "GET", UserAgent: ua, Referer: referer})
+	}
 	for d := range days {
 		day := today - stats.Day(d)
 		for i := range 20 {
 			ua := fmt.Sprintf("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) Safari/604.1 v%d", i)
-			env.agg.RecordVisit(code, day, env.classify(ua, "https://mail.google.com/"), uint64(d*1000+i)*0x9E3779B97F4A7C15, true)
+			env.agg.RecordVisit(code, day, classify(ua, "https://mail.google.com/"), uint64(d*1000+i)*0x9E3779B97F4A7C15, true)
 		}
-		env.agg.RecordVisit(code, day, env.classify("WhatsApp/2.24.1.5 A", ""), 0, false)
+		env.agg.RecordVisit(code, day, classify("WhatsApp/2.24.1.5 A", ""), 0, false)
 	}
 	if err := env.agg.Flush(context.Background()); err != nil {
 		b.Fatal(err)
 	}
-}
-
-func (e *testEnv) classify(ua, referer string) track.Result {
-	return track.NewClassifier().Classify(track.Visit{Method: "GET", UserAgent: ua, Referer: referer})
 }
 
 // BenchmarkStatsPage365Days renders the HTML stats page of a link with a
