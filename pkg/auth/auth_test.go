@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/darkshare/darkshare/pkg/auth"
@@ -77,5 +78,21 @@ func TestResetEndsSessions(t *testing.T) {
 	}
 	if ok, _ := s.IsSession(ctx, id); ok {
 		t.Fatal("a session outlived the token it was opened with")
+	}
+}
+
+// Key IDs go on command lines (darkshare keys revoke ID): none may look
+// like a flag.
+func TestKeyIDsNeverLookLikeFlags(t *testing.T) {
+	db := storetest.MustOpen(t)
+	s := auth.NewService(db, db)
+	for range 200 {
+		k, token, err := s.CreateKey(ctx, "k", []auth.Scope{auth.ScopeStatsRead})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasPrefix(k.ID, "-") || !strings.HasPrefix(token, "dsk_"+k.ID+".") {
+			t.Fatalf("id %q, token %q", k.ID, token)
+		}
 	}
 }

@@ -4,7 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
-	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -101,7 +101,9 @@ func (s *Service) CreateKey(ctx context.Context, name string, scopes []Scope) (K
 	if _, err := rand.Read(id[:]); err != nil {
 		return Key{}, "", fmt.Errorf("generate key id: %w", err)
 	}
-	k := Key{ID: base64.RawURLEncoding.EncodeToString(id[:]), Name: name, Scopes: scopes, CreatedAt: s.now().UTC().Truncate(time.Second)}
+	// Hex, not base64: an ID starting with "-" would read as a flag on the
+	// command line (darkshare keys revoke ID).
+	k := Key{ID: hex.EncodeToString(id[:]), Name: name, Scopes: scopes, CreatedAt: s.now().UTC().Truncate(time.Second)}
 	secret, err := randomToken("")
 	if err != nil {
 		return Key{}, "", err
