@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -150,28 +149,8 @@ func watchConsole(t *testing.T, ctx context.Context) func() []string {
 // mintOverHTTP mints links for target as the admin, over the real listener.
 func mintOverHTTP(t *testing.T, env *testEnv, target string, channels ...string) mintResponse {
 	t.Helper()
-	body, err := json.Marshal(mintRequest{URL: target, Channels: channels})
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, err := http.NewRequest(http.MethodPost, env.base+"/api/v1/links", strings.NewReader(string(body)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+env.token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("mint: status %d", resp.StatusCode)
-	}
 	var out mintResponse
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		t.Fatal(err)
-	}
+	env.live(t, http.MethodPost, "/api/v1/links", mintRequest{URL: target, Channels: channels}, http.StatusOK, &out)
 	if len(out.Links) != len(channels) {
 		t.Fatalf("mint: got %d links, want %d", len(out.Links), len(channels))
 	}

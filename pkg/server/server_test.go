@@ -276,42 +276,46 @@ func decodeQR(t *testing.T, png string) string {
 	return strings.TrimSpace(string(out))
 }
 
-// Fiber's app.Test cannot show a refused body (the server closes the
-// connection), so this one goes through a real listener.
-func TestOversizedBodyIs413(t *testing.T) {
+// Fiber's app.Test cannot show a refused body or header (the server closes
+// the connection), so these go through a real listener.
+func TestOversizedRequestsAreJSONErrors(t *testing.T) {
 	env := startServer(t)
-	body := `{"url":"https://news.example.org/?q=` + strings.Repeat("a", 20<<10) + `"}`
-	resp, err := http.Post(env.base+"/api/v1/links", "application/json", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name   string
+		req    func() (*http.Request, error)
+		status int
+		code   string
+	}{
+		{"body", func() (*http.Request, error) {
+			body := `{"url":"https://news.example.org/?q=` + strings.Repeat("a", 20<<10) + `"}`
+			return http.NewRequest(http.MethodPost, env.base+"/api/v1/links", strings.NewReader(body))
+		}, http.StatusRequestEntityTooLarge, "body_too_large"},
+		{"headers", func() (*http.Request, error) {
+			req, err := http.NewRequest(http.MethodGet, env.base+"/api/v1/links/abc/stats", nil)
+			if err == nil {
+				req.Header.Set("X-Filler", strings.Repeat("a", 20<<10))
+			}
+			return req, err
+		}, http.StatusRequestHeaderFieldsTooLarge, "headers_too_large"},
 	}
-	defer resp.Body.Close()
-	var e errorResult
-	if err := json.NewDecoder(resp.Body).Decode(&e); err != nil {
-		t.Fatalf("status %d, body not JSON: %v", resp.StatusCode, err)
-	}
-	if resp.StatusCode != http.StatusRequestEntityTooLarge || e.Error.Code != "body_too_large" {
-		t.Fatalf("got %d %+v, want 413 body_too_large", resp.StatusCode, e.Error)
-	}
-}
-
-func TestOversizedHeadersAre431(t *testing.T) {
-	env := startServer(t)
-	req, err := http.NewRequest(http.MethodGet, env.base+"/api/v1/links/abc/stats", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("X-Filler", strings.Repeat("a", 20<<10))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var e errorResult
-	if err := json.NewDecoder(resp.Body).Decode(&e); err != nil {
-		t.Fatalf("status %d, body not JSON: %v", resp.StatusCode, err)
-	}
-	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge || e.Error.Code != "headers_too_large" {
-		t.Fatalf("got %d %+v, want 431 headers_too_large", resp.StatusCode, e.Error)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := tt.req()
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var e errorResult
+			if err := json.NewDecoder(resp.Body).Decode(&e); err != nil {
+				t.Fatalf("status %d, body not JSON: %v", resp.StatusCode, err)
+			}
+			if resp.StatusCode != tt.status || e.Error.Code != tt.code {
+				t.Fatalf("got %d %+v, want %d %s", resp.StatusCode, e.Error, tt.status, tt.code)
+			}
+		})
 	}
 }

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -244,23 +243,8 @@ func (c linkCounts) String() string {
 
 func countsOf(t *testing.T, env *testEnv, code string) linkCounts {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, env.base+"/api/v1/links/"+code+"/stats", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+env.token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("stats of %s: status %d", code, resp.StatusCode)
-	}
 	var c linkCounts
-	if err := json.NewDecoder(resp.Body).Decode(&c); err != nil {
-		t.Fatal(err)
-	}
+	env.live(t, http.MethodGet, "/api/v1/links/"+code+"/stats", nil, http.StatusOK, &c)
 	return c
 }
 
