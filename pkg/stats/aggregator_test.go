@@ -7,10 +7,14 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	"net/netip"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/darkshare/darkshare/pkg/track"
 
 	"github.com/darkshare/darkshare/pkg/stats"
 	"github.com/darkshare/darkshare/store"
@@ -209,5 +213,45 @@ func TestUniqueVisitorsWithinAFewPercent(t *testing.T) {
 	}
 	if len(s.Days) != 1 || s.Days[0].Counts[stats.Uniques] != got {
 		t.Fatalf("days %+v", s.Days)
+	}
+}
+
+// The same visitor (address and agent) clicking on two days counts once on
+// each day, through the real hasher, aggregator and db, with a flush and a
+// salt rotation between the days.
+func TestSameVisitorOnTwoDaysCountsOncePerDay(t *testing.T) {
+	db := storetest.MustOpen(t)
+	now := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	hasher, err := track.NewHasher(ctx, db, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	agg := stats.NewAggregator(db, discard)
+	ip := netip.MustParseAddr("198.51.100.9")
+	const ua = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15"
+	human := track.Result{Class: track.Human}
+	click := func() {
+		id, ok := hasher.VisitorHash(ip, ua, "abc")
+		if !ok {
+			t.Fatal("no visitor hash")
+		}
+		agg.RecordVisit("abc", stats.DayOf(now), human, id, true)
+	}
+	click()
+	click()
+	if err := agg.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(24 * time.Hour) // the next day: a new salt
+	click()
+	click()
+	click()
+	s, err := agg.Summary(ctx, "abc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Days) != 2 || s.Days[0].Counts[stats.Uniques] != 1 || s.Days[1].Counts[stats.Uniques] != 1 ||
+		s.Days[0].Counts[stats.Clicks] != 2 || s.Days[1].Counts[stats.Clicks] != 3 || s.Totals[stats.Uniques] != 2 {
+		t.Fatalf("days %+v, totals %+v: want one visitor on each day, two in all", s.Days, s.Totals)
 	}
 }
