@@ -25,9 +25,10 @@ import (
 // SchemaVersion is the layout this code reads and writes. Open refuses a db
 // written by a newer one. Version 2 added the uniques and salts buckets,
 // version 3 the keys bucket and links' disabled flag, version 4 replaced
-// the counts and uniques buckets by one record per link and day (days).
-// Opening an older db creates the buckets and migrates (see migrate.go).
-const SchemaVersion = 4
+// the counts and uniques buckets by one record per link and day (days),
+// version 5 added the log of flushed deltas. Opening an older db creates
+// the buckets and migrates (see migrate.go).
+const SchemaVersion = 5
 
 // OpenTimeout bounds the wait for another process's lock on the file.
 const OpenTimeout = 2 * time.Second
@@ -37,6 +38,7 @@ var (
 	bucketLinks    = []byte("links")    // code -> JSON link.Link
 	bucketTargets  = []byte("targets")  // url \x00 channel -> code
 	bucketDays     = []byte("days")     // code \x00 day(uint32 BE) -> stats.Record: every counter and the visitor sketch
+	bucketLog      = []byte("log")      // sequence (uint64 BE) -> one flush's deltas, until folded into days
 	bucketSessions = []byte("sessions") // sha256(session id) -> expiry (unix ns, BE)
 	bucketSalts    = []byte("salts")    // day (int64 BE) -> the day's visitor salt; one entry at most
 	bucketKeys     = []byte("keys")     // api key id -> JSON apiKey (name, scopes, sha256 of the token)
@@ -68,7 +70,7 @@ func Open(path string) (*DB, error) {
 }
 
 func initSchema(tx *bolt.Tx) error {
-	for _, name := range [][]byte{bucketMeta, bucketLinks, bucketTargets, bucketDays, bucketSessions, bucketSalts, bucketKeys} {
+	for _, name := range [][]byte{bucketMeta, bucketLinks, bucketTargets, bucketDays, bucketLog, bucketSessions, bucketSalts, bucketKeys} {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("create bucket %s: %w", name, err)
 		}

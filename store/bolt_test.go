@@ -163,7 +163,7 @@ func TestDayRecordsMergeAndStayApart(t *testing.T) {
 	day := stats.Day(20000)
 	batch := []stats.Merge{addClicks("ab", day, 1), addClicks("ab", day+1, 2), addClicks("abc", day, 3)}
 	for range 2 {
-		if err := db.Write(ctx, batch); err != nil {
+		if err := db.Fold(ctx, batch, 0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -171,11 +171,40 @@ func TestDayRecordsMergeAndStayApart(t *testing.T) {
 		t.Fatalf("ab: %v; want day 20000: 2, day 20001: 4, and nothing of abc", got)
 	}
 	failing := stats.Merge{DayKey: stats.DayKey{Code: "ab", Day: day}, Apply: func([]byte) ([]byte, error) { return nil, errors.New("boom") }}
-	if err := db.Write(ctx, []stats.Merge{addClicks("ab", day, 100), failing}); err == nil {
+	if err := db.Fold(ctx, []stats.Merge{addClicks("ab", day, 100), failing}, 0); err == nil {
 		t.Fatal("a failing merge did not fail the write")
 	}
 	if got := clicksByDay(t, db, "ab"); got[day] != 2 {
 		t.Fatalf("a failed write left %d clicks; it must apply nothing", got[day])
+	}
+}
+
+func TestLogAppendAndFold(t *testing.T) {
+	db, _ := mustOpen(t)
+	first, err := db.AppendLog(ctx, []byte("one"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := db.AppendLog(ctx, []byte("two"))
+	if err != nil || second <= first {
+		t.Fatalf("sequences %d then %d, %v", first, second, err)
+	}
+	failing := stats.Merge{DayKey: stats.DayKey{Code: "x", Day: 1}, Apply: func([]byte) ([]byte, error) { return nil, errors.New("boom") }}
+	if err := db.Fold(ctx, []stats.Merge{failing}, second); err == nil {
+		t.Fatal("a failing fold succeeded")
+	}
+	if log, _ := db.Log(ctx); len(log) != 2 {
+		t.Fatalf("a failed fold deleted log entries: %v", log)
+	}
+	if err := db.Fold(ctx, []stats.Merge{addClicks("x", 1, 5)}, first); err != nil {
+		t.Fatal(err)
+	}
+	log, err := db.Log(ctx)
+	if err != nil || len(log) != 1 || log[0].Seq != second || string(log[0].Data) != "two" {
+		t.Fatalf("after folding up to %d: %v, %v", first, log, err)
+	}
+	if got := clicksByDay(t, db, "x"); got[1] != 5 {
+		t.Fatalf("folded record: %v", got)
 	}
 }
 

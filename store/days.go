@@ -20,24 +20,67 @@ func dayKey(k stats.DayKey) []byte {
 	return binary.BigEndian.AppendUint32(b, uint32(k.Day))
 }
 
-// Write implements stats.Store: one transaction, all or nothing, one put per
-// link and day.
-func (db *DB) Write(_ context.Context, merges []stats.Merge) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketDays)
-		for _, m := range merges {
-			k := dayKey(m.DayKey)
-			// Apply decodes what it reads, so the page memory is not kept.
-			v, err := m.Apply(b.Get(k))
-			if err != nil {
-				return fmt.Errorf("merge the record of %s on %s: %w", m.Code, m.Day, err)
+// AppendLog implements stats.Store: one put under the next sequence number,
+// at the end of the B-tree.
+func (db *DB) AppendLog(_ context.Context, data []byte) (uint64, error) {
+	var seq uint64
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketLog)
+		var err error
+		if seq, err = b.NextSequence(); err != nil {
+			return err
+		}
+		return b.Put(binary.BigEndian.AppendUint64(nil, seq), data)
+	})
+	return seq, err
+}
+
+// Log implements stats.Store.
+func (db *DB) Log(_ context.Context) ([]stats.LogEntry, error) {
+	var out []stats.LogEntry
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketLog).ForEach(func(k, v []byte) error {
+			if len(k) != 8 {
+				return fmt.Errorf("malformed log key %x", k)
 			}
-			if err := b.Put(k, v); err != nil {
-				return fmt.Errorf("put the record of %s: %w", m.Code, err)
+			out = append(out, stats.LogEntry{Seq: binary.BigEndian.Uint64(k), Data: bytes.Clone(v)})
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Fold implements stats.Store: one transaction, all or nothing, one put per
+// link and day, and the folded log entries deleted with them.
+func (db *DB) Fold(_ context.Context, merges []stats.Merge, upTo uint64) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		if err := mergeDays(tx, merges); err != nil {
+			return err
+		}
+		c := tx.Bucket(bucketLog).Cursor()
+		for k, _ := c.First(); k != nil && binary.BigEndian.Uint64(k) <= upTo; k, _ = c.First() {
+			if err := c.Delete(); err != nil {
+				return fmt.Errorf("delete folded log entry: %w", err)
 			}
 		}
 		return nil
 	})
+}
+
+func mergeDays(tx *bolt.Tx, merges []stats.Merge) error {
+	b := tx.Bucket(bucketDays)
+	for _, m := range merges {
+		k := dayKey(m.DayKey)
+		// Apply decodes what it reads, so the page memory is not kept.
+		v, err := m.Apply(b.Get(k))
+		if err != nil {
+			return fmt.Errorf("merge the record of %s on %s: %w", m.Code, m.Day, err)
+		}
+		if err := b.Put(k, v); err != nil {
+			return fmt.Errorf("put the record of %s: %w", m.Code, err)
+		}
+	}
+	return nil
 }
 
 // Records implements stats.Store.

@@ -171,8 +171,12 @@ func storedClicks(t *testing.T, path, code string) uint64 {
 	if err := db.Check(); err != nil {
 		t.Fatalf("db check: %v", err)
 	}
-	// A fresh aggregator has nothing pending: its summary is what is stored.
-	sum, err := stats.NewAggregator(db, slog.New(slog.DiscardHandler)).Summary(context.Background(), code)
+	// A fresh aggregator reads the log and the records: what is stored.
+	agg := stats.NewAggregator(db, slog.New(slog.DiscardHandler))
+	if err := agg.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := agg.Summary(context.Background(), code)
 	if err != nil {
 		t.Fatal(err)
 	}

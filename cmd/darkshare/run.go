@@ -225,6 +225,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	agg := stats.NewAggregator(db, log)
+	if err := agg.Open(ctx); err != nil {
+		_ = ln.Close()
+		return err
+	}
 	metrics := server.NewMetrics(server.MetricsSources{Pending: agg.Pending, DBSize: db.Size})
 	agg.ObserveFlushes(metrics.ObserveFlush)
 	app, err := server.New(
@@ -269,6 +273,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	if err := agg.Flush(context.Background()); err != nil {
 		return errors.Join(serveErr, fmt.Errorf("final flush lost %d clicks: %w", agg.Pending(), err))
+	}
+	// Not needed for safety (the log is replayed at start), but a clean stop
+	// leaves every count in the day records.
+	if err := agg.Fold(context.Background()); err != nil {
+		log.Error("fold at shutdown; the next start folds instead", "err", err)
 	}
 	return serveErr
 }

@@ -285,11 +285,11 @@ type failingCounts struct {
 	fail bool
 }
 
-func (f *failingCounts) Write(ctx context.Context, b []stats.Merge) error {
+func (f *failingCounts) AppendLog(ctx context.Context, data []byte) (uint64, error) {
 	if f.fail {
-		return errors.New("disk full")
+		return 0, errors.New("disk full")
 	}
-	return f.Store.Write(ctx, b)
+	return f.Store.AppendLog(ctx, data)
 }
 
 func TestHealthReportsFailingFlush(t *testing.T) {

@@ -19,14 +19,27 @@ const shardCount = 64
 // Aggregator counts in memory and writes the counts to a Store in one
 // transaction per flush, so that recording a click never waits on the disk.
 // Reads add the pending counts to the stored ones, so a click shows at once.
+//
+// Counts live in three places: pending (in memory only, since the last
+// flush), unfolded (appended to the store's log by a flush, and kept in
+// memory merged per link and day), and folded into the store's day records.
+// A fold writes the unfolded counts into the records every foldEvery, or
+// sooner when there are many: each record is then written once for many
+// flushes, which is what keeps flushes cheap when clicks spread over a
+// million links.
 type Aggregator struct {
 	store  Store
 	seed   maphash.Seed
 	shards [shardCount]shard
 
-	// flushMu orders flushes against reads: a reader holding it sees every
-	// count either on disk or pending, never both and never neither.
-	flushMu sync.RWMutex
+	// flushMu orders flushes and folds against reads: a reader holding it
+	// sees every count in exactly one of the three places. It also guards
+	// the fields below it.
+	flushMu    sync.RWMutex
+	unfolded   map[string]map[Day]*Record // by code, then day
+	unfoldedN  int                        // records in unfolded
+	loggedUpTo uint64                     // sequence of the last log entry in unfolded
+	lastFold   time.Time
 
 	pending   atomic.Int64
 	lastError atomic.Pointer[flushFailure]
@@ -48,7 +61,10 @@ type flushFailure struct {
 
 // NewAggregator returns an Aggregator that flushes into store.
 func NewAggregator(store Store, log *slog.Logger) *Aggregator {
-	a := &Aggregator{store: store, seed: maphash.MakeSeed(), log: log, metrics: newVisitMetrics(), observe: func(time.Duration, error) {}}
+	a := &Aggregator{
+		store: store, seed: maphash.MakeSeed(), log: log, metrics: newVisitMetrics(),
+		observe: func(time.Duration, error) {}, unfolded: map[string]map[Day]*Record{}, lastFold: time.Now(),
+	}
 	for i := range a.shards {
 		a.shards[i].records = make(map[DayKey]*Record)
 	}
@@ -108,33 +124,127 @@ func (a *Aggregator) shardOf(code string) *shard {
 // Pending returns the number of events not yet written.
 func (a *Aggregator) Pending() int64 { return a.pending.Load() }
 
-// Flush writes every pending record in one store transaction. On failure
-// they stay pending, to be retried by the next flush, and the error is
-// returned and remembered for Healthy.
+// When a flush folds too: after foldEvery, or once this many link-days
+// wait in memory (which bounds that memory).
+const (
+	foldEvery   = 30 * time.Second
+	maxUnfolded = 100_000
+)
+
+// Open reads the log entries a previous run flushed but did not fold, so
+// that they count. Call it once, before anything is recorded.
+func (a *Aggregator) Open(ctx context.Context) error {
+	a.flushMu.Lock()
+	defer a.flushMu.Unlock()
+	entries, err := a.store.Log(ctx)
+	if err != nil {
+		return fmt.Errorf("read the click log: %w", err)
+	}
+	for _, e := range entries {
+		records, err := decodeBatch(e.Data)
+		if err != nil {
+			return fmt.Errorf("decode click log entry %d: %w", e.Seq, err)
+		}
+		a.unfold(records)
+		a.loggedUpTo = e.Seq
+	}
+	return nil
+}
+
+// Flush appends every pending record to the store's log in one
+// transaction, and folds when it is time. On failure the records stay
+// pending, to be retried by the next flush, and the error is returned and
+// remembered for Healthy.
 func (a *Aggregator) Flush(ctx context.Context) error {
 	a.flushMu.Lock()
 	defer a.flushMu.Unlock()
 
 	taken, events := a.takePending()
-	if len(taken) == 0 {
-		a.lastError.Store(nil)
+	if len(taken) > 0 {
+		if err := a.appendLog(ctx, taken); err != nil {
+			a.restore(taken)
+			return a.failed(fmt.Errorf("flush %d day records: %w", len(taken), err))
+		}
+		a.pending.Add(-events)
+	}
+	if a.unfoldedN >= maxUnfolded || (a.unfoldedN > 0 && time.Since(a.lastFold) >= foldEvery) {
+		if err := a.fold(ctx); err != nil {
+			return a.failed(err)
+		}
+	}
+	a.lastError.Store(nil)
+	return nil
+}
+
+// Fold writes every flushed count into the day records now. Call it at
+// shutdown, after the last Flush, so the log is empty on a clean stop.
+func (a *Aggregator) Fold(ctx context.Context) error {
+	a.flushMu.Lock()
+	defer a.flushMu.Unlock()
+	if a.unfoldedN == 0 {
 		return nil
 	}
-	merges := make([]Merge, len(taken))
-	for i, p := range taken {
-		merges[i] = Merge{DayKey: p.DayKey, Apply: mergeInto(p.record)}
+	if err := a.fold(ctx); err != nil {
+		return a.failed(err)
 	}
-	start := time.Now()
-	err := a.store.Write(ctx, merges)
-	a.observe(time.Since(start), err)
+	return nil
+}
+
+func (a *Aggregator) failed(err error) error {
+	a.lastError.Store(&flushFailure{at: time.Now(), err: err})
+	return err
+}
+
+func (a *Aggregator) appendLog(ctx context.Context, taken []pendingRecord) error {
+	data, err := encodeBatch(taken)
 	if err != nil {
-		a.restore(taken)
-		err = fmt.Errorf("flush %d day records: %w", len(taken), err)
-		a.lastError.Store(&flushFailure{at: time.Now(), err: err})
 		return err
 	}
-	a.pending.Add(-events)
-	a.lastError.Store(nil)
+	start := time.Now()
+	seq, err := a.store.AppendLog(ctx, data)
+	a.observe(time.Since(start), err)
+	if err != nil {
+		return err
+	}
+	// The records are ours now: pending maps were swapped out.
+	a.unfold(taken)
+	a.loggedUpTo = seq
+	return nil
+}
+
+// unfold merges records into the unfolded counts; the caller holds flushMu.
+func (a *Aggregator) unfold(records []pendingRecord) {
+	for _, p := range records {
+		days := a.unfolded[p.Code]
+		if days == nil {
+			days = make(map[Day]*Record)
+			a.unfolded[p.Code] = days
+		}
+		if cur := days[p.Day]; cur != nil {
+			_ = cur.add(p.record) // every sketch has one precision: cannot fail
+			continue
+		}
+		days[p.Day] = p.record
+		a.unfoldedN++
+	}
+}
+
+// fold writes the unfolded counts into the day records and drops the log
+// they came from, in one transaction; the caller holds flushMu. On failure
+// they stay unfolded, and are tried again at the next flush.
+func (a *Aggregator) fold(ctx context.Context) error {
+	merges := make([]Merge, 0, a.unfoldedN)
+	for code, days := range a.unfolded {
+		for day, r := range days {
+			merges = append(merges, Merge{DayKey: DayKey{Code: code, Day: day}, Apply: mergeInto(r)})
+		}
+	}
+	// Keys in order make the store's B-tree writes sequential.
+	slices.SortFunc(merges, func(x, y Merge) int { return compareDayKeys(x.DayKey, y.DayKey) })
+	if err := a.store.Fold(ctx, merges, a.loggedUpTo); err != nil {
+		return fmt.Errorf("fold %d day records: %w", len(merges), err)
+	}
+	a.unfolded, a.unfoldedN, a.lastFold = map[string]map[Day]*Record{}, 0, time.Now()
 	return nil
 }
 
@@ -161,8 +271,6 @@ func (a *Aggregator) takePending() (taken []pendingRecord, events int64) {
 			}
 		}
 	}
-	// Keys in order make the store's B-tree writes sequential.
-	slices.SortFunc(taken, func(x, y pendingRecord) int { return compareDayKeys(x.DayKey, y.DayKey) })
 	return taken, events
 }
 
@@ -254,6 +362,13 @@ func (a *Aggregator) Summary(ctx context.Context, code string) (Summary, error) 
 			return Summary{}, fmt.Errorf("decode record of %s on %s: %w", code, sr.Day, err)
 		}
 		byDay[sr.Day] = r
+	}
+	for day, unfolded := range a.unfolded[code] {
+		if r := byDay[day]; r != nil {
+			err = errors.Join(err, r.add(unfolded))
+		} else {
+			byDay[day] = unfolded.clone()
+		}
 	}
 	s := a.shardOf(code)
 	s.mu.Lock()

@@ -107,11 +107,18 @@ type flakyStore struct {
 	fail atomic.Bool
 }
 
-func (f *flakyStore) Write(ctx context.Context, b []stats.Merge) error {
+func (f *flakyStore) AppendLog(ctx context.Context, data []byte) (uint64, error) {
+	if f.fail.Load() {
+		return 0, errors.New("injected write failure")
+	}
+	return f.Store.AppendLog(ctx, data)
+}
+
+func (f *flakyStore) Fold(ctx context.Context, m []stats.Merge, upTo uint64) error {
 	if f.fail.Load() {
 		return errors.New("injected write failure")
 	}
-	return f.Store.Write(ctx, b)
+	return f.Store.Fold(ctx, m, upTo)
 }
 
 func TestFailedFlushKeepsCountsAndRetries(t *testing.T) {
@@ -140,8 +147,12 @@ func TestFailedFlushKeepsCountsAndRetries(t *testing.T) {
 	if agg.Healthy() != nil || agg.Pending() != 0 {
 		t.Fatalf("after recovery: healthy=%v pending=%d", agg.Healthy(), agg.Pending())
 	}
-	// What is on disk, read by a fresh aggregator with nothing pending.
-	s, err := stats.NewAggregator(fs.Store, discard).Summary(ctx, "x")
+	// What is on disk (log and records), read by a fresh aggregator.
+	fresh := stats.NewAggregator(fs.Store, discard)
+	if err := fresh.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s, err := fresh.Summary(ctx, "x")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,5 +264,85 @@ func TestSameVisitorOnTwoDaysCountsOncePerDay(t *testing.T) {
 	if len(s.Days) != 2 || s.Days[0].Counts[stats.Uniques] != 1 || s.Days[1].Counts[stats.Uniques] != 1 ||
 		s.Days[0].Counts[stats.Clicks] != 2 || s.Days[1].Counts[stats.Clicks] != 3 || s.Totals[stats.Uniques] != 2 {
 		t.Fatalf("days %+v, totals %+v: want one visitor on each day, two in all", s.Days, s.Totals)
+	}
+}
+
+func totalClicks(t *testing.T, store stats.Store, code string) uint64 {
+	t.Helper()
+	fresh := stats.NewAggregator(store, discard)
+	if err := fresh.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s, err := fresh.Summary(ctx, code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.Totals[stats.Clicks]
+}
+
+// Flushed counts wait in the log until a fold. A restart before the fold
+// replays them; the fold deletes them with the same transaction that writes
+// the day records, so nothing counts twice.
+func TestLogIsReplayedThenFoldedOnce(t *testing.T) {
+	db := storetest.MustOpen(t)
+	first := stats.NewAggregator(db, discard)
+	if err := first.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		first.Add("abc", 20000, stats.Clicks)
+	}
+	if err := first.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if log, _ := db.Log(ctx); len(log) != 1 {
+		t.Fatalf("log after a flush: %d entries, want 1", len(log))
+	}
+	// "Restart": a new aggregator on the same db, the first never folded.
+	second := stats.NewAggregator(db, discard)
+	if err := second.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	second.Add("abc", 20000, stats.Clicks)
+	if err := second.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := second.Fold(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if log, _ := db.Log(ctx); len(log) != 0 {
+		t.Fatalf("log after a fold: %d entries, want none", len(log))
+	}
+	if got := totalClicks(t, db, "abc"); got != 6 {
+		t.Fatalf("%d clicks after replay and fold, want 6", got)
+	}
+}
+
+func TestFailedFoldKeepsCountsAndRetries(t *testing.T) {
+	fs := &flakyStore{Store: storetest.MustOpen(t)}
+	agg := stats.NewAggregator(fs, discard)
+	if err := agg.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	agg.Add("abc", 20000, stats.Clicks)
+	if err := agg.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fs.fail.Store(true)
+	if err := agg.Fold(ctx); err == nil || agg.Healthy() == nil {
+		t.Fatal("a failing fold reported no error")
+	}
+	if s, _ := agg.Summary(ctx, "abc"); s.Totals[stats.Clicks] != 1 {
+		t.Fatalf("after a failed fold the click reads as %d", s.Totals[stats.Clicks])
+	}
+	fs.fail.Store(false)
+	if err := agg.Fold(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := agg.Flush(ctx); err != nil || agg.Healthy() != nil {
+		t.Fatalf("after recovery: %v, healthy %v", err, agg.Healthy())
+	}
+	if got := totalClicks(t, fs.Store, "abc"); got != 1 {
+		t.Fatalf("%d clicks stored, want exactly 1", got)
 	}
 }

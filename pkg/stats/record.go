@@ -110,3 +110,56 @@ func (r *Record) clone() *Record {
 	}
 	return c
 }
+
+// encodeBatch writes pending records as one log entry: for each, the code's
+// length and bytes, the day, and the record's length and bytes, in uvarints.
+func encodeBatch(records []pendingRecord) ([]byte, error) {
+	var b []byte
+	for _, p := range records {
+		rec, err := EncodeRecord(p.record)
+		if err != nil {
+			return nil, err
+		}
+		b = binary.AppendUvarint(b, uint64(len(p.Code)))
+		b = append(b, p.Code...)
+		b = binary.AppendUvarint(b, uint64(uint32(p.Day)))
+		b = binary.AppendUvarint(b, uint64(len(rec)))
+		b = append(b, rec...)
+	}
+	return b, nil
+}
+
+// decodeBatch reads what encodeBatch wrote.
+func decodeBatch(data []byte) ([]pendingRecord, error) {
+	var out []pendingRecord
+	field := func() ([]byte, bool) {
+		l, n := binary.Uvarint(data)
+		if n <= 0 || l > uint64(len(data)-n) {
+			return nil, false
+		}
+		f := data[n : n+int(l)]
+		data = data[n+int(l):]
+		return f, true
+	}
+	for len(data) > 0 {
+		code, ok := field()
+		if !ok {
+			return nil, errRecord
+		}
+		day, n := binary.Uvarint(data)
+		if n <= 0 || day > 1<<32-1 {
+			return nil, errRecord
+		}
+		data = data[n:]
+		rec, ok := field()
+		if !ok {
+			return nil, errRecord
+		}
+		r, err := DecodeRecord(rec)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, pendingRecord{DayKey: DayKey{Code: string(code), Day: Day(uint32(day))}, record: r})
+	}
+	return out, nil
+}

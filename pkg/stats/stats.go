@@ -54,11 +54,28 @@ type StoredRecord struct {
 	Data []byte
 }
 
-// Store keeps day records. It is implemented outside this package (store/).
+// LogEntry is one flush's deltas as appended to the log.
+type LogEntry struct {
+	Seq  uint64
+	Data []byte
+}
+
+// Store keeps day records and the log of flushed deltas not yet folded into
+// them. It is implemented outside this package (store/).
+//
+// Flushes append to the log: sequential keys, cheap however many links they
+// touch. Folds merge the log into the day records far less often, so that a
+// record written by a fold has collected many flushes' counts.
 type Store interface {
-	// Write applies every merge in one atomic transaction: after an error,
-	// none was applied.
-	Write(ctx context.Context, merges []Merge) error
+	// AppendLog durably appends one flush's deltas and returns its sequence
+	// number, larger than any before.
+	AppendLog(ctx context.Context, data []byte) (uint64, error)
+	// Log returns the entries not yet folded, in order. The caller owns them.
+	Log(ctx context.Context) ([]LogEntry, error)
+	// Fold applies merges to the day records and deletes the log entries up
+	// to and including upTo, in one atomic transaction: after an error,
+	// nothing was applied or deleted.
+	Fold(ctx context.Context, merges []Merge, upTo uint64) error
 	// Records returns the stored day records of code, in day order. The
 	// caller owns the bytes.
 	Records(ctx context.Context, code string) ([]StoredRecord, error)
