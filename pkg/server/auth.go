@@ -128,7 +128,7 @@ func (s *server) login() fiber.Handler {
 		next := localPath(c.FormValue("next"))
 		id, expires, err := s.Auth.Login(c.UserContext(), c.FormValue("token"))
 		if err != nil {
-			if isUnauthorized(err) {
+			if errors.Is(err, auth.ErrUnauthorized) {
 				token, _ := c.Locals(csrfLocal).(string)
 				return s.page(c, fiber.StatusUnauthorized, "login.html", loginPage{pageBase: pageBase{CSRF: token}, Next: next, Error: "That is not the admin token."})
 			}

@@ -1,9 +1,6 @@
 package server
 
 import (
-	"errors"
-
-	"github.com/darkshare/darkshare/pkg/link"
 	"github.com/darkshare/darkshare/pkg/stats"
 )
 
@@ -52,8 +49,6 @@ func dayChart(perDay map[stats.Day]uint64, last stats.Day, days int) chart {
 	}
 	return ch
 }
-
-func isNotFound(err error) bool { return errors.Is(err, link.ErrNotFound) }
 
 // shareBar is one row of a breakdown table, with a bar as wide as its share
 // of the largest row (0 to 100), drawn as SVG so the CSP needs no inline style.

@@ -104,5 +104,3 @@ func jsonKind(goKind string) string {
 		return "a " + goKind
 	}
 }
-
-func isUnauthorized(err error) bool { return errors.Is(err, auth.ErrUnauthorized) }

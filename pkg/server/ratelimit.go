@@ -64,15 +64,20 @@ var DefaultLimits = Limits{
 // limit returns a handler that allows r per client address and answers
 // 429 with Retry-After beyond it. skip, if not nil, exempts requests.
 func (s *server) limit(r Rate, skip func(*fiber.Ctx) bool) fiber.Handler {
+	return s.limiter(r, skip, false)
+}
+
+func (s *server) limiter(r Rate, skip func(*fiber.Ctx) bool, failuresOnly bool) fiber.Handler {
 	if r.Off() {
 		return func(c *fiber.Ctx) error { return c.Next() }
 	}
 	return limiter.New(limiter.Config{
-		Max:          r.N,
-		Expiration:   r.Per,
-		Next:         skip,
-		KeyGenerator: func(c *fiber.Ctx) string { return s.clientIP(c).String() },
-		LimitReached: func(*fiber.Ctx) error { return fiber.ErrTooManyRequests },
+		Max:                    r.N,
+		Expiration:             r.Per,
+		Next:                   skip,
+		SkipSuccessfulRequests: failuresOnly,
+		KeyGenerator:           func(c *fiber.Ctx) string { return s.clientIP(c).String() },
+		LimitReached:           func(*fiber.Ctx) error { return fiber.ErrTooManyRequests },
 	})
 }
 
@@ -87,18 +92,7 @@ func (s *server) mintsFreely(c *fiber.Ctx) bool {
 // address, so guessing tokens or stats keys is bounded while a caller with
 // good credentials is never slowed. The limiter reads the status after the
 // rest of the chain, so put answerNow right behind it.
-func (s *server) limitFailures(r Rate) fiber.Handler {
-	if r.Off() {
-		return func(c *fiber.Ctx) error { return c.Next() }
-	}
-	return limiter.New(limiter.Config{
-		Max:                    r.N,
-		Expiration:             r.Per,
-		SkipSuccessfulRequests: true,
-		KeyGenerator:           func(c *fiber.Ctx) string { return s.clientIP(c).String() },
-		LimitReached:           func(*fiber.Ctx) error { return fiber.ErrTooManyRequests },
-	})
-}
+func (s *server) limitFailures(r Rate) fiber.Handler { return s.limiter(r, nil, true) }
 
 // answerNow writes an error answer at once instead of leaving it to the
 // app's error handler, for middleware in front that reads the status.

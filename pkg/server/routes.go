@@ -23,13 +23,14 @@ func (s *server) routes(app *fiber.App) {
 
 	api := app.Group("/api/v1", apiHeaders)
 	// The widget's calls, from other sites' pages: anyone, rate-limited.
-	api.Options("/links", s.widgetCORS())
-	api.Post("/links", s.widgetCORS(), s.limit(s.limits.Mint, s.mintsFreely), s.mintLinks())
-	api.Options("/shares", s.widgetCORS())
-	api.Post("/shares", s.widgetCORS(), s.limit(s.limits.Share, nil), s.recordShare())
+	cors := s.widgetCORS()
+	api.Options("/links", cors)
+	api.Post("/links", cors, s.limit(s.cfg.Limits.Mint, s.mintsFreely), s.mintLinks())
+	api.Options("/shares", cors)
+	api.Post("/shares", cors, s.limit(s.cfg.Limits.Share, nil), s.recordShare())
 	// Stats: a link's stats key, or a stats:read token (checked inside).
 	// Failures are rate-limited, so keys and tokens cannot be guessed.
-	guessing := s.limitFailures(s.limits.Login)
+	guessing := s.limitFailures(s.cfg.Limits.Login)
 	api.Get("/links/:code/stats", guessing, s.answerNow, s.linkStatsJSON())
 	api.Get("/stats", guessing, s.answerNow, s.require(auth.ScopeStatsRead), s.pageStatsJSON())
 	// Administration.
@@ -56,7 +57,7 @@ func (s *server) routes(app *fiber.App) {
 	forms := s.csrfProtect()
 	app.Get("/", forms, s.index())
 	app.Get("/login", forms, s.loginForm())
-	app.Post("/login", s.limit(s.limits.Login, nil), forms, s.login())
+	app.Post("/login", s.limit(s.cfg.Limits.Login, nil), forms, s.login())
 	app.Post("/logout", forms, s.logout())
 	app.Get("/stats/:code", forms, s.linkStatsPage())
 	app.Get(DemoPath, forms, s.demo())

@@ -58,14 +58,12 @@ const (
 
 // server holds what handlers share. It has no mutable state.
 type server struct {
-	base    string // BaseURL without trailing slash
-	https   bool
-	proxies []netip.Prefix
-	limits  Limits
-	cfg     Config
-	log     *slog.Logger
-	pages   *templates.Set
-	assets  map[string]asset // widget files by name
+	base   string // BaseURL without trailing slash
+	https  bool
+	cfg    Config
+	log    *slog.Logger
+	pages  *templates.Set
+	assets map[string]asset // widget files by name
 	Deps
 }
 
@@ -85,15 +83,13 @@ func New(cfg Config, deps Deps) (*fiber.App, error) {
 		return nil, err
 	}
 	s := &server{
-		base:    strings.TrimSuffix(cfg.BaseURL, "/"),
-		https:   base.Scheme == "https",
-		proxies: cfg.TrustedProxies,
-		limits:  cfg.Limits,
-		cfg:     cfg,
-		log:     cfg.Logger,
-		pages:   pages,
-		assets:  assets,
-		Deps:    deps,
+		base:   strings.TrimSuffix(cfg.BaseURL, "/"),
+		https:  base.Scheme == "https",
+		cfg:    cfg,
+		log:    cfg.Logger,
+		pages:  pages,
+		assets: assets,
+		Deps:   deps,
 	}
 	app := fiber.New(fiber.Config{
 		AppName:               "darkshare",
@@ -111,10 +107,10 @@ func New(cfg Config, deps Deps) (*fiber.App, error) {
 func (s *server) clientIP(c *fiber.Ctx) netip.Addr {
 	remote, _ := netip.AddrFromSlice(c.Context().RemoteIP())
 	remote = remote.Unmap()
-	if len(s.proxies) == 0 {
+	if len(s.cfg.TrustedProxies) == 0 {
 		return remote
 	}
-	return track.ClientIP(remote, c.Get(fiber.HeaderXForwardedFor), c.Get("X-Real-Ip"), s.proxies)
+	return track.ClientIP(remote, c.Get(fiber.HeaderXForwardedFor), c.Get("X-Real-Ip"), s.cfg.TrustedProxies)
 }
 
 func (s *server) shortURL(code string) string { return s.base + "/" + code }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"crypto/subtle"
+	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -64,7 +65,7 @@ func (s *server) linkStatsJSON() fiber.Handler {
 // not the code exists.
 func (s *server) statsFor(c *fiber.Ctx, code, key string, reader bool) (link.Link, stats.Summary, error) {
 	l, err := s.Links.Get(c.UserContext(), code)
-	if isNotFound(err) {
+	if errors.Is(err, link.ErrNotFound) {
 		return link.Link{}, stats.Summary{}, errNoStats
 	}
 	if err != nil {

@@ -88,8 +88,8 @@ func (a *Aggregator) Add(code string, day Day, m Metric) {
 	a.AddMany(code, day, m)
 }
 
-// ObserveFlushes has f called after every flush that wrote something, with
-// its duration and error. Call it before Run.
+// ObserveFlushes has f called after every write to the store (a flush's
+// append or a fold), with its duration and error. Call it before Run.
 func (a *Aggregator) ObserveFlushes(f func(time.Duration, error)) { a.observe = f }
 
 // AddMany counts one event under each of metrics, with one lookup.
@@ -241,7 +241,10 @@ func (a *Aggregator) fold(ctx context.Context) error {
 	}
 	// Keys in order make the store's B-tree writes sequential.
 	slices.SortFunc(merges, func(x, y Merge) int { return compareDayKeys(x.DayKey, y.DayKey) })
-	if err := a.store.Fold(ctx, merges, a.loggedUpTo); err != nil {
+	start := time.Now()
+	err := a.store.Fold(ctx, merges, a.loggedUpTo)
+	a.observe(time.Since(start), err)
+	if err != nil {
 		return fmt.Errorf("fold %d day records: %w", len(merges), err)
 	}
 	a.unfolded, a.unfoldedN, a.lastFold = map[string]map[Day]*Record{}, 0, time.Now()
