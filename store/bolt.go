@@ -26,9 +26,10 @@ import (
 // written by a newer one. Version 2 added the uniques and salts buckets,
 // version 3 the keys bucket and links' disabled flag, version 4 replaced
 // the counts and uniques buckets by one record per link and day (days),
-// version 5 added the log of flushed deltas. Opening an older db creates
-// the buckets and migrates (see migrate.go).
-const SchemaVersion = 5
+// version 5 added the log of flushed deltas, version 6 put the day before
+// the code in the keys of days. Opening an older db creates the buckets
+// and migrates (see migrate.go).
+const SchemaVersion = 6
 
 // OpenTimeout bounds the wait for another process's lock on the file.
 const OpenTimeout = 2 * time.Second
@@ -37,7 +38,7 @@ var (
 	bucketMeta     = []byte("meta")     // schema_version, admin_token_sha256
 	bucketLinks    = []byte("links")    // code -> JSON link.Link
 	bucketTargets  = []byte("targets")  // url \x00 channel -> code
-	bucketDays     = []byte("days")     // code \x00 day(uint32 BE) -> stats.Record: every counter and the visitor sketch
+	bucketDays     = []byte("days")     // day(uint32 BE) code -> stats.Record: every counter and the visitor sketch
 	bucketLog      = []byte("log")      // sequence (uint64 BE) -> one flush's deltas, until folded into days
 	bucketSessions = []byte("sessions") // sha256(session id) -> expiry (unix ns, BE)
 	bucketSalts    = []byte("salts")    // day (int64 BE) -> the day's visitor salt; one entry at most
@@ -84,10 +85,8 @@ func initSchema(tx *bolt.Tx) error {
 		if n > SchemaVersion {
 			return fmt.Errorf("db schema version %d is newer than this binary's (%d): upgrade darkshare", n, SchemaVersion)
 		}
-		if n < 4 {
-			if err := migrateToDayRecords(tx); err != nil {
-				return fmt.Errorf("migrate schema %d to %d: %w", n, SchemaVersion, err)
-			}
+		if err := migrate(tx, n); err != nil {
+			return fmt.Errorf("migrate schema %d to %d: %w", n, SchemaVersion, err)
 		}
 	}
 	return meta.Put(keySchemaVersion, []byte(strconv.Itoa(SchemaVersion)))
@@ -135,6 +134,19 @@ func (db *DB) Get(_ context.Context, code string) (link.Link, error) {
 		return err
 	})
 	return l, err
+}
+
+// Each implements link.Store, in one read transaction.
+func (db *DB) Each(ctx context.Context, fn func(link.Link) error) error {
+	return db.bolt.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketLinks).ForEach(func(k, v []byte) error {
+			var l link.Link
+			if err := json.Unmarshal(v, &l); err != nil {
+				return fmt.Errorf("decode link %s: %w", k, err)
+			}
+			return fn(l)
+		})
+	})
 }
 
 func getLink(tx *bolt.Tx, code string) (link.Link, error) {

@@ -143,7 +143,7 @@ func addClicks(code string, day stats.Day, n uint64) stats.Merge {
 
 func clicksByDay(t *testing.T, db *DB, code string) map[stats.Day]uint64 {
 	t.Helper()
-	recs, err := db.Records(ctx, code)
+	recs, err := db.Records(ctx, code, stats.Period{From: 19000, To: 21000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,21 +189,21 @@ func TestLogAppendAndFold(t *testing.T) {
 	if err != nil || second <= first {
 		t.Fatalf("sequences %d then %d, %v", first, second, err)
 	}
-	failing := stats.Merge{DayKey: stats.DayKey{Code: "x", Day: 1}, Apply: func([]byte) ([]byte, error) { return nil, errors.New("boom") }}
+	failing := stats.Merge{DayKey: stats.DayKey{Code: "x", Day: 20001}, Apply: func([]byte) ([]byte, error) { return nil, errors.New("boom") }}
 	if err := db.Fold(ctx, []stats.Merge{failing}, second); err == nil {
 		t.Fatal("a failing fold succeeded")
 	}
 	if log, _ := db.Log(ctx); len(log) != 2 {
 		t.Fatalf("a failed fold deleted log entries: %v", log)
 	}
-	if err := db.Fold(ctx, []stats.Merge{addClicks("x", 1, 5)}, first); err != nil {
+	if err := db.Fold(ctx, []stats.Merge{addClicks("x", 20001, 5)}, first); err != nil {
 		t.Fatal(err)
 	}
 	log, err := db.Log(ctx)
 	if err != nil || len(log) != 1 || log[0].Seq != second || string(log[0].Data) != "two" {
 		t.Fatalf("after folding up to %d: %v, %v", first, log, err)
 	}
-	if got := clicksByDay(t, db, "x"); got[1] != 5 {
+	if got := clicksByDay(t, db, "x"); got[20001] != 5 {
 		t.Fatalf("folded record: %v", got)
 	}
 }
@@ -243,7 +243,7 @@ func TestMigrationFromPerCounterKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	recs, err := db.Records(ctx, "ab")
+	recs, err := db.Records(ctx, "ab", stats.Period{From: 19000, To: 21000})
 	if err != nil || len(recs) != 2 {
 		t.Fatalf("records %v, %v", recs, err)
 	}
@@ -324,5 +324,48 @@ func TestSessions(t *testing.T) {
 	}
 	if _, err := db.AdminTokenHash(ctx); !errors.Is(err, auth.ErrNoAdminToken) {
 		t.Errorf("fresh db admin token: %v", err)
+	}
+}
+
+// A db of schema 5 (day records keyed code first) opens with the same
+// records under day-first keys.
+func TestMigrationToDayFirstKeys(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v5.db")
+	raw, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	record := func(clicks uint64) []byte {
+		b, _ := stats.EncodeRecord(&stats.Record{Counts: map[stats.Metric]uint64{stats.Clicks: clicks}})
+		return b
+	}
+	oldKey := func(code string, day uint32) []byte {
+		return binary.BigEndian.AppendUint32(append([]byte(code), 0), day)
+	}
+	err = raw.Update(func(tx *bolt.Tx) error {
+		meta, _ := tx.CreateBucket([]byte("meta"))
+		days, _ := tx.CreateBucket([]byte("days"))
+		_ = meta.Put([]byte("schema_version"), []byte("5"))
+		_ = days.Put(oldKey("ab", 20000), record(3))
+		_ = days.Put(oldKey("ab", 20001), record(4))
+		return days.Put(oldKey("zz", 20000), record(9))
+	})
+	_ = raw.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if got := clicksByDay(t, db, "ab"); len(got) != 2 || got[20000] != 3 || got[20001] != 4 {
+		t.Fatalf("ab after migration: %v", got)
+	}
+	if got := clicksByDay(t, db, "zz"); len(got) != 1 || got[20000] != 9 {
+		t.Fatalf("zz after migration: %v", got)
+	}
+	if err := db.Check(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -11,6 +11,50 @@ import (
 	"github.com/darkshare/darkshare/pkg/stats"
 )
 
+// migrate brings a db of schema version from up to SchemaVersion, in the
+// open transaction.
+func migrate(tx *bolt.Tx, from int) error {
+	switch {
+	case from < 4:
+		return migrateToDayRecords(tx) // writes today's key layout directly
+	case from < 6:
+		return migrateToDayFirstKeys(tx)
+	}
+	return nil
+}
+
+// migrateToDayFirstKeys rewrites the keys of days from code \x00 day, as
+// schema 4 and 5 wrote them, to day code.
+func migrateToDayFirstKeys(tx *bolt.Tx) error {
+	type entry struct{ k, v []byte }
+	var moved []entry
+	err := tx.Bucket(bucketDays).ForEach(func(k, v []byte) error {
+		zero := bytes.IndexByte(k, 0)
+		if zero < 0 || len(k) != zero+5 {
+			return fmt.Errorf("malformed day key %q", k)
+		}
+		day := stats.Day(binary.BigEndian.Uint32(k[zero+1:]))
+		moved = append(moved, entry{dayKey(stats.DayKey{Code: string(k[:zero]), Day: day}), bytes.Clone(v)})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := tx.DeleteBucket(bucketDays); err != nil {
+		return err
+	}
+	days, err := tx.CreateBucket(bucketDays)
+	if err != nil {
+		return err
+	}
+	for _, e := range moved {
+		if err := days.Put(e.k, e.v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Buckets of schema versions 2 and 3, folded into days by version 4.
 var (
 	oldBucketCounts  = []byte("counts")  // code \x00 day(uint32 BE) metric -> uint64 BE

@@ -176,7 +176,8 @@ func storedClicks(t *testing.T, path, code string) uint64 {
 	if err := agg.Open(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	sum, err := agg.Summary(context.Background(), code)
+	today := stats.DayOf(time.Now())
+	sum, err := agg.Summary(context.Background(), code, stats.Period{From: today - 1, To: today + 1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -246,6 +246,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	flushCtx, stopFlushing := context.WithCancel(context.Background())
 	var flusher sync.WaitGroup
 	flusher.Go(func() { agg.Run(flushCtx, cfg.flushInterval, visitors.Persist) })
+	// Redirects are served meanwhile, reading the db for links not yet loaded.
+	flusher.Go(func() { loadRoutes(flushCtx, links, log) })
 
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()
@@ -344,4 +346,16 @@ func resetAdminToken(ctx context.Context, args []string, getenv func(string) str
 	}
 	_, err = fmt.Fprintf(stdout, "New admin token (shown once; the old one no longer works): %s\n", token)
 	return err
+}
+
+func loadRoutes(ctx context.Context, links *link.Service, log *slog.Logger) {
+	start := time.Now()
+	n, err := links.LoadRoutes(ctx)
+	switch {
+	case errors.Is(err, context.Canceled):
+	case err != nil:
+		log.Error("links stay read from the db on first use", "err", err)
+	default:
+		log.Info("every link loaded for redirects", "links", n, "took", time.Since(start).Round(time.Millisecond))
+	}
 }

@@ -45,6 +45,9 @@ type Store interface {
 	// Update applies change to the link with code atomically and returns the
 	// result, or an error wrapping ErrNotFound. change must not alter Code or URL.
 	Update(ctx context.Context, code string, change func(*Link) error) (Link, error)
+	// Each calls fn with every link, in no particular order, until fn
+	// returns an error, which Each returns.
+	Each(ctx context.Context, fn func(Link) error) error
 }
 
 // maxCodeLength is far above shortid's 9 to 11 characters.
@@ -119,6 +122,8 @@ type Service struct {
 	// targets remembers recent URLs as given and their normal form: the same
 	// page URL comes with every page view. Bounded, cleared when full.
 	targets map[string]normalTarget
+
+	index routeIndex // every link's route, for redirects
 }
 
 // Bounds of Service's memories. Each is cleared when full: simple, bounded,
@@ -141,7 +146,7 @@ func NewService(store Store, policy Policy) (*Service, error) {
 		return nil, fmt.Errorf("base url: %w", err)
 	}
 	selfURL, _ := url.Parse(self)
-	s := &Service{store: store, allow: policy.Allow, block: policy.Block, self: selfURL.Host, selfTargets: map[string]bool{}, now: time.Now, resolved: map[string]Link{}, codes: map[string]string{}, targets: map[string]normalTarget{}}
+	s := &Service{store: store, allow: policy.Allow, block: policy.Block, self: selfURL.Host, selfTargets: map[string]bool{}, now: time.Now, resolved: map[string]Link{}, codes: map[string]string{}, targets: map[string]normalTarget{}, index: routeIndex{routes: map[string]Route{}}}
 	for _, t := range policy.SelfTargets {
 		n, err := Normalize(t)
 		if err != nil {
@@ -205,6 +210,9 @@ func (s *Service) Mint(ctx context.Context, req MintRequest) (string, []Link, er
 		s.codes[l.URL+"\x00"+string(l.Channel)] = l.Code
 	}
 	s.mu.Unlock()
+	for _, l := range links {
+		s.index.put(l)
+	}
 	return t.URL, links, nil
 }
 
@@ -296,6 +304,9 @@ func (s *Service) Import(ctx context.Context, reqs []MintRequest) (minted int, r
 		}
 		targets = append(targets, t)
 	}
+	// The new links are not in the route index: from now on a code missing
+	// from it is looked up in the db again.
+	s.index.loaded.Store(false)
 	n, err := s.store.MintMany(ctx, targets, s.newLinkFor)
 	if err != nil {
 		return 0, rejected, fmt.Errorf("import %d pages: %w", len(targets), err)
@@ -386,6 +397,7 @@ func (s *Service) update(ctx context.Context, code string, change func(*Link)) (
 		return Link{}, err
 	}
 	s.remember(l)
+	s.index.put(l)
 	return l, nil
 }
 

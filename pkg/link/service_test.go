@@ -3,6 +3,7 @@ package link_test
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 
 	"github.com/darkshare/darkshare/pkg/link"
@@ -70,5 +71,96 @@ func TestAllowsOrigin(t *testing.T) {
 		if got := s.AllowsOrigin(origin); got != want {
 			t.Errorf("AllowsOrigin(%q) = %v, want %v", origin, got, want)
 		}
+	}
+}
+
+func newServiceOn(t *testing.T, db link.Store) *link.Service {
+	t.Helper()
+	s, err := link.NewService(db, link.Policy{BaseURL: "http://127.0.0.1:8080"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// countedGets is the real db, with its link reads counted.
+type countedGets struct {
+	link.Store
+	gets atomic.Int32
+}
+
+func (c *countedGets) Get(ctx context.Context, code string) (link.Link, error) {
+	c.gets.Add(1)
+	return c.Store.Get(ctx, code)
+}
+
+// After LoadRoutes, a redirect's lookup answers from memory for every link,
+// including ones changed since, and knows unknown codes without reading
+// the db.
+func TestRoutesLoadedAnswerWithoutTheDB(t *testing.T) {
+	db := &countedGets{Store: storetest.MustOpen(t)}
+	ctx := context.Background()
+	first := newServiceOn(t, db)
+	var codes []string
+	for _, u := range []string{"https://a.example/1", "https://a.example/2", "https://b.example/"} {
+		_, links, err := first.Mint(ctx, link.MintRequest{URL: u, Channels: []string{"email", "sms"}, Trusted: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range links {
+			codes = append(codes, l.Code)
+		}
+	}
+	if _, err := first.SetDisabled(ctx, codes[0], true); err != nil {
+		t.Fatal(err)
+	}
+
+	s := newServiceOn(t, db) // a restart: nothing in memory
+	n, err := s.LoadRoutes(ctx)
+	if err != nil || n != len(codes) {
+		t.Fatalf("LoadRoutes = %d, %v; want %d links", n, err, len(codes))
+	}
+	if _, err := s.SetDisabled(ctx, codes[1], true); err != nil {
+		t.Fatal(err)
+	}
+	for i, code := range codes {
+		r, err := s.Route(ctx, code)
+		if err != nil || r.Code != code || r.URL == "" || r.Disabled != (i < 2) {
+			t.Errorf("Route(%s) = %+v, %v; want disabled=%v", code, r, err, i < 2)
+		}
+	}
+	if _, err := s.Route(ctx, "nosuchcode"); !errors.Is(err, link.ErrNotFound) {
+		t.Errorf("unknown code: %v, want ErrNotFound", err)
+	}
+	if n := db.gets.Load(); n != 0 {
+		t.Errorf("%d link reads from the db after loading, want none", n)
+	}
+}
+
+// Before LoadRoutes has run, or after an import, unknown codes are looked up
+// in the db, so links minted outside the index still redirect.
+func TestRoutesFallBackToTheDBUntilLoaded(t *testing.T) {
+	db := storetest.MustOpen(t)
+	ctx := context.Background()
+	_, links, err := newServiceOn(t, db).Mint(ctx, link.MintRequest{URL: "https://a.example/", Channels: []string{"email"}, Trusted: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newServiceOn(t, db)
+	if r, err := s.Route(ctx, links[0].Code); err != nil || r.URL != "https://a.example/" {
+		t.Fatalf("before loading: %+v, %v", r, err)
+	}
+	if _, err := s.LoadRoutes(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Import(ctx, []link.MintRequest{{URL: "https://c.example/", Channels: []string{"sms"}}}); err != nil {
+		t.Fatal(err)
+	}
+	_, imported, err := s.ByURL(ctx, "https://c.example/")
+	if err != nil || len(imported) != 1 {
+		t.Fatalf("imported: %v, %v", imported, err)
+	}
+	if r, err := s.Route(ctx, imported[0].Code); err != nil || r.URL != "https://c.example/" {
+		t.Fatalf("imported link after loading: %+v, %v", r, err)
 	}
 }

@@ -17,7 +17,7 @@ import (
 // the disk is written by the aggregator's next flush.
 func (s *server) redirect() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		l, err := s.Links.Get(c.UserContext(), c.Params("code"))
+		l, err := s.Links.Route(c.UserContext(), c.Params("code"))
 		if err != nil {
 			return err
 		}
@@ -61,7 +61,7 @@ func (s *server) qrCode() fiber.Handler {
 		if err != nil {
 			return err
 		}
-		l, err := s.Links.Get(c.UserContext(), c.Params("code"))
+		l, err := s.Links.Route(c.UserContext(), c.Params("code"))
 		if err != nil {
 			return err
 		}

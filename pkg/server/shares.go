@@ -22,7 +22,7 @@ func (s *server) recordShare() fiber.Handler {
 		if err := decodeJSON(c.Body(), &req); err != nil {
 			return err
 		}
-		l, err := s.Links.Get(c.UserContext(), req.Code)
+		l, err := s.Links.Route(c.UserContext(), req.Code)
 		if err != nil {
 			return err
 		}

@@ -74,8 +74,14 @@ func (s *server) statsFor(c *fiber.Ctx, code, key string, reader bool) (link.Lin
 	if !reader && subtle.ConstantTimeCompare([]byte(key), []byte(l.StatsKey)) != 1 {
 		return link.Link{}, stats.Summary{}, errNoStats
 	}
-	sum, err := s.Stats.Summary(c.UserContext(), l.Code)
+	sum, err := s.Stats.Summary(c.UserContext(), l.Code, lifetime(l, c.Context().Time()))
 	return l, sum, err
+}
+
+// lifetime is every day a link can have counts on, from its creation to now,
+// with a day's slack at each end for clocks that disagree.
+func lifetime(l link.Link, now time.Time) stats.Period {
+	return stats.Period{From: stats.DayOf(l.CreatedAt) - 1, To: stats.DayOf(now) + 1}
 }
 
 func (s *server) linkStats(l link.Link, sum stats.Summary) linkStats {
@@ -118,7 +124,7 @@ func (s *server) pageStatsJSON() fiber.Handler {
 		}
 		out := pageStats{URL: target, Breakdown: stats.BreakdownOf(nil), Channels: make(map[link.Channel]channelStats, len(links))}
 		for _, l := range links {
-			sum, err := s.Stats.Summary(c.UserContext(), l.Code)
+			sum, err := s.Stats.Summary(c.UserContext(), l.Code, lifetime(l, c.Context().Time()))
 			if err != nil {
 				return err
 			}

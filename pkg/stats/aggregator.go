@@ -348,13 +348,19 @@ func (a *Aggregator) Run(ctx context.Context, interval time.Duration, also ...fu
 	}
 }
 
-// Summary returns the stored and pending counts of code, with the unique
-// visitors of each day (Uniques) read from its sketch.
-func (a *Aggregator) Summary(ctx context.Context, code string) (Summary, error) {
+// ErrPeriod is returned for a period out of order or too long to read.
+var ErrPeriod = fmt.Errorf("a period runs from its first day to its last, %d days at most", MaxPeriodDays)
+
+// Summary returns the stored and pending counts of code in period, with the
+// unique visitors of each day (Uniques) read from its sketch.
+func (a *Aggregator) Summary(ctx context.Context, code string, period Period) (Summary, error) {
+	if !period.Valid() {
+		return Summary{}, ErrPeriod
+	}
 	a.flushMu.RLock()
 	defer a.flushMu.RUnlock()
 
-	stored, err := a.store.Records(ctx, code)
+	stored, err := a.store.Records(ctx, code, period)
 	if err != nil {
 		return Summary{}, fmt.Errorf("read records of %s: %w", code, err)
 	}
@@ -367,6 +373,9 @@ func (a *Aggregator) Summary(ctx context.Context, code string) (Summary, error) 
 		byDay[sr.Day] = r
 	}
 	for day, unfolded := range a.unfolded[code] {
+		if !period.Contains(day) {
+			continue
+		}
 		if r := byDay[day]; r != nil {
 			err = errors.Join(err, r.add(unfolded))
 		} else {
@@ -376,7 +385,7 @@ func (a *Aggregator) Summary(ctx context.Context, code string) (Summary, error) 
 	s := a.shardOf(code)
 	s.mu.Lock()
 	for k, pending := range s.records {
-		if k.Code != code {
+		if k.Code != code || !period.Contains(k.Day) {
 			continue
 		}
 		if r := byDay[k.Day]; r != nil {

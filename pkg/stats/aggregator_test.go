@@ -24,6 +24,8 @@ import (
 var (
 	ctx     = context.Background()
 	discard = slog.New(slog.NewTextHandler(io.Discard, nil))
+	// allDays spans every day these tests count on.
+	allDays = stats.Period{From: 19000, To: 19000 + stats.MaxPeriodDays - 1}
 )
 
 func TestDay(t *testing.T) {
@@ -68,7 +70,7 @@ func TestConcurrentAddsFlushesAndReads(t *testing.T) {
 	bg.Go(func() {
 		var last uint64
 		for !done.Load() {
-			s, err := agg.Summary(ctx, "aaa")
+			s, err := agg.Summary(ctx, "aaa", allDays)
 			if err != nil {
 				t.Error(err)
 				return
@@ -88,7 +90,7 @@ func TestConcurrentAddsFlushesAndReads(t *testing.T) {
 	}
 	var total uint64
 	for _, c := range codes {
-		s, err := agg.Summary(ctx, c)
+		s, err := agg.Summary(ctx, c, allDays)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -124,12 +126,12 @@ func (f *flakyStore) Fold(ctx context.Context, m []stats.Merge, upTo uint64) err
 func TestFailedFlushKeepsCountsAndRetries(t *testing.T) {
 	fs := &flakyStore{Store: storetest.MustOpen(t)}
 	agg := stats.NewAggregator(fs, discard)
-	agg.Add("x", 1, stats.Clicks)
+	agg.Add("x", 20001, stats.Clicks)
 	if err := agg.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	agg.Add("x", 1, stats.Clicks)
-	agg.Add("x", 2, stats.Clicks)
+	agg.Add("x", 20001, stats.Clicks)
+	agg.Add("x", 20002, stats.Clicks)
 	fs.fail.Store(true)
 	for range 3 {
 		if err := agg.Flush(ctx); err == nil {
@@ -139,7 +141,7 @@ func TestFailedFlushKeepsCountsAndRetries(t *testing.T) {
 	if agg.Healthy() == nil || agg.Pending() != 2 {
 		t.Fatalf("after failures: healthy=%v pending=%d", agg.Healthy(), agg.Pending())
 	}
-	agg.Add("x", 2, stats.Clicks)
+	agg.Add("x", 20002, stats.Clicks)
 	fs.fail.Store(false)
 	if err := agg.Flush(ctx); err != nil {
 		t.Fatal(err)
@@ -152,7 +154,7 @@ func TestFailedFlushKeepsCountsAndRetries(t *testing.T) {
 	if err := fresh.Open(ctx); err != nil {
 		t.Fatal(err)
 	}
-	s, err := fresh.Summary(ctx, "x")
+	s, err := fresh.Summary(ctx, "x", allDays)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +162,7 @@ func TestFailedFlushKeepsCountsAndRetries(t *testing.T) {
 	for _, d := range s.Days {
 		got[d.Day] += d.Counts[stats.Clicks]
 	}
-	if got[1] != 2 || got[2] != 2 || len(got) != 2 {
+	if got[20001] != 2 || got[20002] != 2 || len(got) != 2 {
 		t.Fatalf("stored %v, want day 1: 2 and day 2: 2, nothing counted twice", got)
 	}
 }
@@ -214,7 +216,7 @@ func TestUniqueVisitorsWithinAFewPercent(t *testing.T) {
 			}
 		}
 	}
-	s, err := agg.Summary(ctx, "abc")
+	s, err := agg.Summary(ctx, "abc", allDays)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +259,7 @@ func TestSameVisitorOnTwoDaysCountsOncePerDay(t *testing.T) {
 	click()
 	click()
 	click()
-	s, err := agg.Summary(ctx, "abc")
+	s, err := agg.Summary(ctx, "abc", allDays)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,7 +275,7 @@ func totalClicks(t *testing.T, store stats.Store, code string) uint64 {
 	if err := fresh.Open(ctx); err != nil {
 		t.Fatal(err)
 	}
-	s, err := fresh.Summary(ctx, code)
+	s, err := fresh.Summary(ctx, code, allDays)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,7 +334,7 @@ func TestFailedFoldKeepsCountsAndRetries(t *testing.T) {
 	if err := agg.Fold(ctx); err == nil || agg.Healthy() == nil {
 		t.Fatal("a failing fold reported no error")
 	}
-	if s, _ := agg.Summary(ctx, "abc"); s.Totals[stats.Clicks] != 1 {
+	if s, _ := agg.Summary(ctx, "abc", allDays); s.Totals[stats.Clicks] != 1 {
 		t.Fatalf("after a failed fold the click reads as %d", s.Totals[stats.Clicks])
 	}
 	fs.fail.Store(false)

@@ -26,6 +26,18 @@ func (d Day) Time() time.Time { return time.Unix(int64(d)*86400, 0).UTC() }
 // String returns d as YYYY-MM-DD.
 func (d Day) String() string { return d.Time().Format(time.DateOnly) }
 
+// Period is a span of days, From and To included.
+type Period struct{ From, To Day }
+
+// MaxPeriodDays bounds a Period: reading one costs a lookup per day.
+const MaxPeriodDays = 20 * 366
+
+// Valid reports whether p is in order and at most MaxPeriodDays long.
+func (p Period) Valid() bool { return p.From <= p.To && int(p.To-p.From) < MaxPeriodDays }
+
+// Contains reports whether d falls in p.
+func (p Period) Contains(d Day) bool { return p.From <= d && d <= p.To }
+
 // Metric names a counter kept per link and day.
 type Metric string
 
@@ -76,9 +88,9 @@ type Store interface {
 	// to and including upTo, in one atomic transaction: after an error,
 	// nothing was applied or deleted.
 	Fold(ctx context.Context, merges []Merge, upTo uint64) error
-	// Records returns the stored day records of code, in day order. The
-	// caller owns the bytes.
-	Records(ctx context.Context, code string) ([]StoredRecord, error)
+	// Records returns the stored day records of code in period, in day
+	// order. The caller owns the bytes.
+	Records(ctx context.Context, code string, period Period) ([]StoredRecord, error)
 }
 
 // Summary is what is known of one link: stored and pending counts together.
