@@ -111,6 +111,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 		{"rate-mint", "anonymous mints per client address: N/duration, or off", &cfg.limits.Mint},
 		{"rate-share", "share intents per client address: N/duration, or off", &cfg.limits.Share},
 		{"rate-login", "log-in attempts per client address: N/duration, or off", &cfg.limits.Login},
+		{"rate-view", "landing-beacon page views per client address: N/duration, or off", &cfg.limits.View},
 	} {
 		if v := getenv("DARKSHARE_" + strings.ToUpper(strings.ReplaceAll(r.name, "-", "_"))); v != "" {
 			parsed, err := server.ParseRate(v)

@@ -48,6 +48,8 @@ type Store interface {
 	// Each calls fn with every link, in no particular order, until fn
 	// returns an error, which Each returns.
 	Each(ctx context.Context, fn func(Link) error) error
+	// List returns one page of the links q selects (see list.go).
+	List(ctx context.Context, q ListQuery) (ListPage, error)
 }
 
 // maxCodeLength is far above shortid's 9 to 11 characters.

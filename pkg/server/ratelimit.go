@@ -51,7 +51,7 @@ func ParseRate(s string) (Rate, error) {
 // must never be kept from a page. Login also bounds failed requests to
 // the stats and admin API (wrong tokens, wrong stats keys).
 type Limits struct {
-	Mint, Share, Login Rate
+	Mint, Share, Login, View Rate
 }
 
 // DefaultLimits suit a site whose readers share a handful of pages each.
@@ -59,6 +59,8 @@ var DefaultLimits = Limits{
 	Mint:  Rate{N: 60, Per: time.Minute},
 	Share: Rate{N: 30, Per: time.Minute},
 	Login: Rate{N: 10, Per: 10 * time.Minute},
+	// A reader behind an office's one address is many readers.
+	View: Rate{N: 600, Per: time.Minute},
 }
 
 // limit returns a handler that allows r per client address and answers

@@ -28,6 +28,9 @@ func (s *server) routes(app *fiber.App) {
 	api.Post("/links", cors, s.limit(s.cfg.Limits.Mint, s.mintsFreely), s.mintLinks())
 	api.Options("/shares", cors)
 	api.Post("/shares", cors, s.limit(s.cfg.Limits.Share, nil), s.recordShare())
+	// The landing beacon: every page view of an allowed site (views.go).
+	api.Options("/views", cors)
+	api.Post("/views", cors, s.limit(s.cfg.Limits.View, nil), s.recordView())
 	// Stats: a link's stats key, or a stats:read token (checked inside).
 	// Failures are rate-limited, so keys and tokens cannot be guessed.
 	guessing := s.limitFailures(s.cfg.Limits.Login)
@@ -43,6 +46,7 @@ func (s *server) routes(app *fiber.App) {
 	api.Get("/keys", admin, s.listKeys())
 	api.Delete("/keys/:id", admin, s.revokeKey())
 	api.Get("/admin/backup", admin, s.backup())
+	api.Get("/admin/export", admin, s.export())
 	if s.cfg.Pprof {
 		app.Use("/debug/pprof", admin, pprof.New())
 	}
@@ -60,6 +64,9 @@ func (s *server) routes(app *fiber.App) {
 	app.Post("/login", s.limit(s.cfg.Limits.Login, nil), forms, s.login())
 	app.Post("/logout", forms, s.logout())
 	app.Get("/stats/:code", forms, s.linkStatsPage())
+	app.Get("/dashboard", forms, s.dashboard())
+	app.Get("/links", forms, s.linksPage())
+	app.Post("/links/:code/disabled", forms, s.linksPageSetDisabled())
 	app.Get(DemoPath, forms, s.demo())
 
 	// Get also answers HEAD, with the same headers and no body.
