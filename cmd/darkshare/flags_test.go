@@ -1,14 +1,19 @@
 package main
 
 import (
+	"errors"
 	"io"
-
 	"net"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/darkshare/darkshare/pkg/link"
 	"github.com/darkshare/darkshare/pkg/server"
 )
+
+// noCampaign is the campaign when no flag or variable sets one.
+var noCampaign = link.Campaign{Preset: link.PresetNone}
 
 func TestServeFlags(t *testing.T) {
 	tests := []struct {
@@ -18,25 +23,25 @@ func TestServeFlags(t *testing.T) {
 		want    serveConfig
 		wantErr bool
 	}{
-		{name: "defaults", want: serveConfig{listen: "127.0.0.1:8080", db: "./darkshare.db", flushInterval: time.Second, limits: server.DefaultLimits}},
+		{name: "defaults", want: serveConfig{listen: "127.0.0.1:8080", db: "./darkshare.db", flushInterval: time.Second, limits: server.DefaultLimits, campaign: noCampaign}},
 		{
 			name: "env sets defaults",
 			env: map[string]string{"DARKSHARE_LISTEN": ":9000", "DARKSHARE_DB": "/data/d.db", "DARKSHARE_BASE_URL": "https://s.example.org",
 				"DARKSHARE_ALLOW_HOST": "*.example.org", "DARKSHARE_FLUSH_INTERVAL": "250ms"},
-			want: serveConfig{listen: ":9000", db: "/data/d.db", baseURL: "https://s.example.org", allowHost: "*.example.org", flushInterval: 250 * time.Millisecond, limits: server.DefaultLimits},
+			want: serveConfig{listen: ":9000", db: "/data/d.db", baseURL: "https://s.example.org", allowHost: "*.example.org", flushInterval: 250 * time.Millisecond, limits: server.DefaultLimits, campaign: noCampaign},
 		},
 		{
 			name: "flags beat env",
 			args: []string{"--listen", "127.0.0.1:1", "--flush-interval", "2s", "--allow-host", "a.org"},
 			env:  map[string]string{"DARKSHARE_LISTEN": ":9000", "DARKSHARE_FLUSH_INTERVAL": "250ms", "DARKSHARE_ALLOW_HOST": "b.org"},
-			want: serveConfig{listen: "127.0.0.1:1", db: "./darkshare.db", allowHost: "a.org", flushInterval: 2 * time.Second, limits: server.DefaultLimits},
+			want: serveConfig{listen: "127.0.0.1:1", db: "./darkshare.db", allowHost: "a.org", flushInterval: 2 * time.Second, limits: server.DefaultLimits, campaign: noCampaign},
 		},
 		{
 			name: "rates from env and flags",
 			args: []string{"--rate-mint", "5/10s", "--rate-login", "off", "--block-host", "bad.example", "--trusted-proxy", "10.0.0.0/8"},
 			env:  map[string]string{"DARKSHARE_RATE_MINT": "1/1h", "DARKSHARE_RATE_SHARE": "7/1m"},
 			want: serveConfig{listen: "127.0.0.1:8080", db: "./darkshare.db", flushInterval: time.Second, blockHost: "bad.example", trustedProxy: "10.0.0.0/8",
-				limits: server.Limits{Mint: server.Rate{N: 5, Per: 10 * time.Second}, Share: server.Rate{N: 7, Per: time.Minute}}},
+				limits: server.Limits{Mint: server.Rate{N: 5, Per: 10 * time.Second}, Share: server.Rate{N: 7, Per: time.Minute}, View: server.DefaultLimits.View}, campaign: noCampaign},
 		},
 		{name: "bad rate flag", args: []string{"--rate-share", "lots"}, wantErr: true},
 		{name: "bad rate env", env: map[string]string{"DARKSHARE_RATE_LOGIN": "1/0s"}, wantErr: true},
@@ -53,6 +58,49 @@ func TestServeFlags(t *testing.T) {
 			}
 			if !tt.wantErr && got != tt.want {
 				t.Errorf("got %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCampaignFlags(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		want    link.Campaign
+		marker  bool
+		wantErr string // part of the message; "" for none
+	}{
+		{name: "off by default", want: noCampaign},
+		{name: "preset from env", env: map[string]string{"DARKSHARE_CAMPAIGN": "UTM", "DARKSHARE_CAMPAIGN_NAME": " spring "},
+			want: link.Campaign{Preset: link.PresetUTM, Name: "spring"}},
+		{name: "flags beat env", args: []string{"--campaign", "matomo", "--campaign-name", "autumn", "--landing-marker"},
+			env:  map[string]string{"DARKSHARE_CAMPAIGN": "utm", "DARKSHARE_CAMPAIGN_NAME": "spring"},
+			want: link.Campaign{Preset: link.PresetMatomo, Name: "autumn"}, marker: true},
+		{name: "marker from env", env: map[string]string{"DARKSHARE_LANDING_MARKER": "true"}, want: noCampaign, marker: true},
+		{name: "custom template", args: []string{"--campaign", "custom", "--campaign-template", "src={channel}&camp={campaign}&id={code}"},
+			want: link.Campaign{Preset: link.PresetCustom, Template: "src={channel}&camp={campaign}&id={code}"}},
+		{name: "xtor ids", env: map[string]string{"DARKSHARE_CAMPAIGN": "xtor", "DARKSHARE_CAMPAIGN_NAME": "CS1-42"},
+			want: link.Campaign{Preset: link.PresetXtor, Name: "CS1-42"}},
+		{name: "unknown preset", args: []string{"--campaign", "ga4"}, wantErr: `unknown preset "ga4"`},
+		{name: "custom without template", args: []string{"--campaign", "custom"}, wantErr: "needs a template"},
+		{name: "unknown placeholder", args: []string{"--campaign", "custom", "--campaign-template", "s={chanel}"}, wantErr: "unknown placeholder {chanel}"},
+		{name: "template that does not parse", env: map[string]string{"DARKSHARE_CAMPAIGN": "custom", "DARKSHARE_CAMPAIGN_TEMPLATE": "s=%zz"}, wantErr: "not a query string"},
+		{name: "template for a preset", args: []string{"--campaign", "utm", "--campaign-template", "a=b"}, wantErr: "only for the custom preset"},
+		{name: "xtor without ids", args: []string{"--campaign", "xtor"}, wantErr: "CS1-42"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseServeFlags(tt.args, func(k string) string { return tt.env[k] }, io.Discard)
+			if tt.wantErr != "" {
+				if !errors.Is(err, link.ErrInvalidCampaign) || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want ErrInvalidCampaign saying %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got.campaign != tt.want || got.landingMarker != tt.marker {
+				t.Errorf("got %+v, marker %v, %v; want %+v, marker %v", got.campaign, got.landingMarker, err, tt.want, tt.marker)
 			}
 		})
 	}

@@ -88,6 +88,8 @@ type serveConfig struct {
 	accessLog, pprof                             bool
 	flushInterval                                time.Duration
 	limits                                       server.Limits
+	campaign                                     link.Campaign
+	landingMarker                                bool
 }
 
 func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
@@ -126,6 +128,10 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 			return err
 		})
 	}
+	preset := fs.String("campaign", envOr(getenv, "DARKSHARE_CAMPAIGN", string(link.PresetNone)), "campaign parameters added to targets on redirect: "+presetList())
+	fs.StringVar(&cfg.campaign.Name, "campaign-name", getenv("DARKSHARE_CAMPAIGN_NAME"), "campaign the visits are booked under (default "+link.DefaultCampaignName+"); for xtor, the declared IDs such as CS1-42")
+	fs.StringVar(&cfg.campaign.Template, "campaign-template", getenv("DARKSHARE_CAMPAIGN_TEMPLATE"), "query pairs of --campaign custom, with {channel}, {campaign} and {code}: src={channel}&med=dark-social&camp={campaign}")
+	fs.BoolVar(&cfg.landingMarker, "landing-marker", envBool(getenv, "DARKSHARE_LANDING_MARKER"), "add "+link.MarkerParam+"=<code> to targets on redirect, for the landing beacon")
 	interval, err := envDuration(getenv, "DARKSHARE_FLUSH_INTERVAL", time.Second)
 	if err != nil {
 		return cfg, err
@@ -140,7 +146,21 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	if cfg.flushInterval <= 0 {
 		return cfg, fmt.Errorf("--flush-interval must be positive, not %s", cfg.flushInterval)
 	}
+	cfg.campaign.Preset = link.Preset(*preset)
+	campaign, err := link.ParseCampaign(cfg.campaign)
+	if err != nil {
+		return cfg, fmt.Errorf("--campaign: %w", err)
+	}
+	cfg.campaign = campaign
 	return cfg, nil
+}
+
+func presetList() string {
+	names := make([]string, len(link.Presets))
+	for i, p := range link.Presets {
+		names[i] = string(p)
+	}
+	return strings.Join(names, ", ")
 }
 
 func envOr(getenv func(string) string, name, fallback string) string {
@@ -215,7 +235,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		_ = ln.Close()
 		return err
 	}
-	links, err := link.NewService(db, link.Policy{Allow: allow, Block: block, BaseURL: baseURL, SelfTargets: []string{baseURL + server.DemoPath}})
+	links, err := link.NewService(db, link.Policy{Allow: allow, Block: block, BaseURL: baseURL, SelfTargets: []string{baseURL + server.DemoPath},
+		Campaign: cfg.campaign, Marker: cfg.landingMarker})
 	if err != nil {
 		_ = ln.Close()
 		return err

@@ -20,6 +20,9 @@ var (
 	ErrHostBlocked = errors.New("host blocked")
 	// ErrDisabled means the admin disabled the link: it no longer redirects.
 	ErrDisabled = errors.New("link disabled")
+	// ErrInvalidCampaign means campaign parameters were refused by
+	// ParseCampaign: an unknown preset, a bad name or a bad custom template.
+	ErrInvalidCampaign = errors.New("invalid campaign")
 	// ErrCodeTaken means a store already holds a link with a freshly minted code;
 	// the minter retries with a new one.
 	ErrCodeTaken = errors.New("code already taken")

@@ -25,6 +25,9 @@ type Link struct {
 	StatsKey string `json:"stats_key"`
 	// Disabled links answer 410 instead of redirecting.
 	Disabled bool `json:"disabled,omitempty"`
+	// Campaign overrides the service's campaign parameters for this link;
+	// nil means the service's.
+	Campaign *Campaign `json:"campaign,omitempty"`
 }
 
 // Store keeps links. Implementations must make Mint atomic: concurrent calls
@@ -99,6 +102,11 @@ type Policy struct {
 	BaseURL string
 	// ...except to these pages of its own (the demo).
 	SelfTargets []string
+	// Campaign is the campaign parameters redirects add to targets, unless
+	// a link has its own.
+	Campaign Campaign
+	// Marker adds MarkerParam=<code> to every redirect's target.
+	Marker bool
 }
 
 // Service mints links. It holds no mutable state of its own beyond the code
@@ -126,6 +134,9 @@ type Service struct {
 	targets map[string]normalTarget
 
 	index routeIndex // every link's route, for redirects
+
+	campaign plan // Policy.Campaign, parsed
+	marker   bool
 }
 
 // Bounds of Service's memories. Each is cleared when full: simple, bounded,
@@ -141,14 +152,18 @@ type normalTarget struct {
 }
 
 // NewService returns a Service that mints into store under policy. It returns
-// an error if the policy's BaseURL or SelfTargets are not valid URLs.
+// an error if the policy's BaseURL or SelfTargets are not valid URLs, or one
+// wrapping ErrInvalidCampaign if its Campaign is invalid.
 func NewService(store Store, policy Policy) (*Service, error) {
 	self, err := Normalize(policy.BaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("base url: %w", err)
 	}
 	selfURL, _ := url.Parse(self)
-	s := &Service{store: store, allow: policy.Allow, block: policy.Block, self: selfURL.Host, selfTargets: map[string]bool{}, now: time.Now, resolved: map[string]Link{}, codes: map[string]string{}, targets: map[string]normalTarget{}, index: routeIndex{routes: map[string]Route{}}}
+	s := &Service{store: store, allow: policy.Allow, block: policy.Block, self: selfURL.Host, selfTargets: map[string]bool{}, now: time.Now, resolved: map[string]Link{}, codes: map[string]string{}, targets: map[string]normalTarget{}, index: routeIndex{routes: map[string]Route{}}, marker: policy.Marker}
+	if s.campaign, err = policy.Campaign.canonical().plan(); err != nil {
+		return nil, fmt.Errorf("campaign: %w", err)
+	}
 	for _, t := range policy.SelfTargets {
 		n, err := Normalize(t)
 		if err != nil {
@@ -213,7 +228,7 @@ func (s *Service) Mint(ctx context.Context, req MintRequest) (string, []Link, er
 	}
 	s.mu.Unlock()
 	for _, l := range links {
-		s.index.put(l)
+		s.index.put(s.routeOf(l))
 	}
 	return t.URL, links, nil
 }
@@ -390,6 +405,24 @@ func (s *Service) SetDisabled(ctx context.Context, code string, disabled bool) (
 	return s.update(ctx, code, func(l *Link) { l.Disabled = disabled })
 }
 
+// SetCampaign gives the link with code its own campaign parameters, or with
+// nil, the service's again. A campaign with the none preset turns them off
+// for this link. It returns an error wrapping ErrInvalidCampaign for an
+// invalid c, with nothing stored, or ErrNotFound for an unknown code.
+func (s *Service) SetCampaign(ctx context.Context, code string, c *Campaign) (Link, error) {
+	if !ValidCode(code) {
+		return Link{}, ErrNotFound
+	}
+	if c != nil {
+		parsed, err := ParseCampaign(*c)
+		if err != nil {
+			return Link{}, err
+		}
+		c = &parsed
+	}
+	return s.update(ctx, code, func(l *Link) { l.Campaign = c })
+}
+
 func (s *Service) update(ctx context.Context, code string, change func(*Link)) (Link, error) {
 	l, err := s.store.Update(ctx, code, func(l *Link) error {
 		change(l)
@@ -399,7 +432,7 @@ func (s *Service) update(ctx context.Context, code string, change func(*Link)) (
 		return Link{}, err
 	}
 	s.remember(l)
-	s.index.put(l)
+	s.index.put(s.routeOf(l))
 	return l, nil
 }
 

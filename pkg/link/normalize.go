@@ -37,6 +37,11 @@ var trackingParams = map[string]bool{
 	"s_cid": true, "srsltid": true, "epik": true, "xtor": true, "ref_src": true,
 	"pk_campaign": true, "pk_kwd": true, "pk_keyword": true, "pk_source": true,
 	"pk_medium": true, "pk_content": true, "pk_cid": true,
+	"at_medium": true, "at_campaign": true, "at_channel": true,
+	// Our own landing marker: a page opened through a short link carries
+	// it until the beacon removes it, and a share meanwhile must not mint
+	// a second code for the page.
+	MarkerParam: true,
 }
 
 // Normalize returns the canonical form of an http(s) target URL: lowercase

@@ -52,6 +52,8 @@ var normalizeTests = []normalizeTest{
 	{"mailchimp stripped", "https://a.org/?mc_eid=1&mc_cid=2&q=go", "https://a.org/?q=go"},
 	{"matomo and piwik stripped", "https://a.org/?mtm_source=a&MTM_Campaign=b&pk_campaign=c&pk_kwd=d&n=1", "https://a.org/?n=1"},
 	{"xtor stripped", "https://a.org/?xtor=RSS-1&page=2", "https://a.org/?page=2"},
+	{"piano stripped", "https://a.org/?at_medium=email&at_campaign=x&at_channel=sms&page=2", "https://a.org/?page=2"},
+	{"landing marker stripped", "https://a.org/story?id=4&dsl=2ZpCZK3Qi", "https://a.org/story?id=4"},
 	{"analytics and hubspot stripped", "https://a.org/?_ga=1&_gl=2&__hstc=3&__hsfp=4&_hsenc=5&v=1", "https://a.org/?v=1"},
 	{"tracking key without value stripped", "https://a.org/?fbclid&x", "https://a.org/?x"},
 	{"percent-encoded tracking key stripped", "https://a.org/?utm%5Fsource=x&%55TM_medium=y&k=v", "https://a.org/?k=v"},

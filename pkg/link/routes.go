@@ -10,10 +10,16 @@ import (
 
 // Route is what a redirect needs of a link, and nothing more, so that every
 // link of a large db fits in memory: about 100 bytes each, measured at 1M
-// links (docs/PERFORMANCE.md).
+// links (docs/PERFORMANCE.md), without campaign parameters or marker; with
+// them, each link also holds its own destination.
 type Route struct {
-	Code     string
-	URL      string // shared by the links of one page
+	Code string
+	URL  string // shared by the links of one page
+	// Dest is where the redirect sends the visitor: URL with the link's
+	// campaign parameters and landing marker, built once here so that a
+	// redirect does not allocate. It is URL itself, sharing its memory, when
+	// there are none.
+	Dest     string
 	Disabled bool
 }
 
@@ -36,15 +42,40 @@ func (x *routeIndex) get(code string) (r Route, ok, complete bool) {
 	return r, ok, complete
 }
 
-// put records a link as it now is.
-func (x *routeIndex) put(l Link) {
+// put records a link's route as it now is.
+func (x *routeIndex) put(r Route) {
 	x.mu.Lock()
-	x.routes[l.Code] = routeOf(l)
+	x.routes[r.Code] = r
 	x.mu.Unlock()
 }
 
-func routeOf(l Link) Route {
-	return Route{Code: l.Code, URL: unique.Make(l.URL).Value(), Disabled: l.Disabled}
+func (s *Service) routeOf(l Link) Route {
+	target := unique.Make(l.URL).Value()
+	return Route{Code: l.Code, URL: target, Dest: s.destination(l, target), Disabled: l.Disabled}
+}
+
+// Destination returns where the redirect of l sends its visitors: its
+// target with its campaign parameters (l's own, or else the service's) and
+// the landing marker if the service sets it.
+func (s *Service) Destination(l Link) string {
+	return s.destination(l, l.URL)
+}
+
+func (s *Service) destination(l Link, target string) string {
+	p := s.campaign
+	if l.Campaign != nil {
+		var err error
+		if p, err = l.Campaign.canonical().plan(); err != nil {
+			// SetCampaign stores only valid campaigns; should a stored one
+			// no longer parse, the visitor still gets to the page.
+			p = plan{}
+		}
+	}
+	dest, err := p.destination(target, l.Channel, l.Code, s.marker)
+	if err != nil { // not a normalised URL: a redirect goes to it as is
+		return target
+	}
+	return dest
 }
 
 // LoadRoutes reads every link into the route index. Until it returns, a code
@@ -66,7 +97,7 @@ func (s *Service) LoadRoutes(ctx context.Context) (int, error) {
 		pending = pending[:0]
 	}
 	err := s.store.Each(ctx, func(l Link) error {
-		pending = append(pending, routeOf(l))
+		pending = append(pending, s.routeOf(l))
 		n++
 		if len(pending) == batch {
 			add()
@@ -99,6 +130,7 @@ func (s *Service) Route(ctx context.Context, code string) (Route, error) {
 	if err != nil {
 		return Route{}, err
 	}
-	s.index.put(l)
-	return routeOf(l), nil
+	r = s.routeOf(l)
+	s.index.put(r)
+	return r, nil
 }

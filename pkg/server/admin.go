@@ -2,6 +2,8 @@ package server
 
 import (
 	"bufio"
+	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -12,6 +14,9 @@ import (
 
 type linkUpdate struct {
 	Disabled *bool `json:"disabled"`
+	// Campaign is kept raw to tell a missing field (no change) from null
+	// (back to the service's campaign).
+	Campaign json.RawMessage `json:"campaign"`
 }
 
 type linkInfo struct {
@@ -20,31 +25,68 @@ type linkInfo struct {
 	Channel   link.Channel `json:"channel"`
 	CreatedAt time.Time    `json:"created_at"`
 	Disabled  bool         `json:"disabled"`
-	ShortURL  string       `json:"short_url"`
-	StatsURL  string       `json:"stats_url"`
+	// Campaign is the link's own campaign; null means the service's.
+	Campaign *link.Campaign `json:"campaign"`
+	// Destination is where the link's redirect goes.
+	Destination string `json:"destination"`
+	ShortURL    string `json:"short_url"`
+	StatsURL    string `json:"stats_url"`
 }
 
 func (s *server) linkInfo(l link.Link) linkInfo {
 	return linkInfo{Code: l.Code, URL: l.URL, Channel: l.Channel, CreatedAt: l.CreatedAt, Disabled: l.Disabled,
-		ShortURL: s.shortURL(l.Code), StatsURL: s.statsURL(l)}
+		Campaign: l.Campaign, Destination: s.Links.Destination(l), ShortURL: s.shortURL(l.Code), StatsURL: s.statsURL(l)}
 }
 
-// updateLink disables or re-enables a link: PATCH {"disabled": true}.
+// updateLink changes a link: PATCH {"disabled": true} disables it (false
+// re-enables it); {"campaign": {"preset": "utm", "name": "spring"}} gives it
+// its own campaign parameters, and {"campaign": null} the service's again.
 func (s *server) updateLink() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		var req linkUpdate
 		if err := decodeJSON(c.Body(), &req); err != nil {
 			return err
 		}
-		if req.Disabled == nil {
-			return errBadRequestf(`field "disabled" is required: true or false`)
+		if req.Disabled == nil && req.Campaign == nil {
+			return errBadRequestf(`field "disabled" (true or false) or "campaign" is required`)
 		}
-		l, err := s.Links.SetDisabled(c.UserContext(), c.Params("code"), *req.Disabled)
+		// Everything is checked before anything is written, so that a bad
+		// request changes nothing.
+		campaign, err := decodeCampaign(req.Campaign)
 		if err != nil {
 			return err
 		}
+		code := c.Params("code")
+		var l link.Link
+		if req.Campaign != nil {
+			if l, err = s.Links.SetCampaign(c.UserContext(), code, campaign); err != nil {
+				return err
+			}
+		}
+		if req.Disabled != nil {
+			if l, err = s.Links.SetDisabled(c.UserContext(), code, *req.Disabled); err != nil {
+				return err
+			}
+		}
 		return c.JSON(s.linkInfo(l))
 	}
+}
+
+// decodeCampaign checks the campaign of a PATCH: nil for null (or none
+// given), else a valid campaign, or an error for the client.
+func decodeCampaign(raw json.RawMessage) (*link.Campaign, error) {
+	if raw == nil || string(raw) == "null" {
+		return nil, nil
+	}
+	var c link.Campaign
+	if err := decodeJSON(raw, &c); err != nil {
+		return nil, fmt.Errorf("campaign: %w", err)
+	}
+	c, err := link.ParseCampaign(c)
+	if err != nil {
+		return nil, err
+	}
+	return &c, nil
 }
 
 // rotateStatsKey gives a link a new stats key, cutting off whoever had the old one.

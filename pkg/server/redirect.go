@@ -29,7 +29,7 @@ func (s *server) redirect() fiber.Handler {
 		c.Set(fiber.HeaderCacheControl, "private, no-store")
 		s.countVisit(c, l.Code)
 		s.Metrics.redirects.Inc()
-		return c.Redirect(l.URL, fiber.StatusFound)
+		return c.Redirect(l.Dest, fiber.StatusFound)
 	}
 }
 
