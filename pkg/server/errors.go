@@ -28,6 +28,7 @@ var errorStatuses = []struct {
 }{
 	{link.ErrInvalidURL, http.StatusBadRequest, "invalid_url"},
 	{link.ErrUnknownChannel, http.StatusBadRequest, "unknown_channel"},
+	{link.ErrBadQuery, http.StatusBadRequest, "bad_query"},
 	{link.ErrInvalidCampaign, http.StatusBadRequest, "invalid_campaign"},
 	{errBadRequest, http.StatusBadRequest, "bad_request"},
 	{auth.ErrInvalidKey, http.StatusBadRequest, "invalid_key"},

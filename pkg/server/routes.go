@@ -40,6 +40,7 @@ func (s *server) routes(app *fiber.App) {
 	admin := s.require(auth.ScopeAdmin)
 	api.Use("/keys", guessing, s.answerNow)
 	api.Use("/admin", guessing, s.answerNow)
+	api.Get("/links", guessing, s.answerNow, admin, s.listLinks())
 	api.Patch("/links/:code", guessing, s.answerNow, admin, s.updateLink())
 	api.Post("/links/:code/stats-key", guessing, s.answerNow, admin, s.rotateStatsKey())
 	api.Post("/keys", admin, s.createKey())

@@ -221,7 +221,7 @@ func TestAPIErrorsAreJSON(t *testing.T) {
 		code         string
 	}{
 		{http.MethodGet, "/api/v1/nothing", 404, "not_found"},
-		{http.MethodGet, "/api/v1/links", 405, "method_not_allowed"},
+		{http.MethodPut, "/api/v1/links", 405, "method_not_allowed"},
 		{http.MethodGet, "/api/v1/stats?url=https://news.example.org/", 401, "unauthorized"},
 	}
 	for _, tt := range tests {
