@@ -18,6 +18,7 @@ type Metrics struct {
 	registry      *prometheus.Registry
 	redirects     prometheus.Counter
 	visits        [track.Bot + 1]prometheus.Counter
+	views         [track.LandingInternal + 1]prometheus.Counter
 	mints         prometheus.Counter
 	shares        prometheus.Counter
 	flushDuration prometheus.Histogram
@@ -40,6 +41,12 @@ func NewMetrics(src MetricsSources) *Metrics {
 	for c := range m.visits {
 		m.visits[c] = visits.WithLabelValues(track.Class(c).String())
 	}
+	views := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "darkshare_page_views_total", Help: "Page views reported by the landing beacon, by landing class (bots not counted).",
+	}, []string{"class"})
+	for l := range m.views {
+		m.views[l] = views.WithLabelValues(track.Landing(l).String())
+	}
 	m.redirects = prometheus.NewCounter(prometheus.CounterOpts{Name: "darkshare_redirects_total", Help: "Redirects answered."})
 	m.mints = prometheus.NewCounter(prometheus.CounterOpts{Name: "darkshare_mint_requests_total", Help: "Successful mint requests."})
 	m.shares = prometheus.NewCounter(prometheus.CounterOpts{Name: "darkshare_share_intents_total", Help: "Share intents counted."})
@@ -48,7 +55,7 @@ func NewMetrics(src MetricsSources) *Metrics {
 		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
 	})
 	m.flushErrors = prometheus.NewCounter(prometheus.CounterOpts{Name: "darkshare_flush_errors_total", Help: "Flushes that failed (counts kept and retried)."})
-	m.registry.MustRegister(visits, m.redirects, m.mints, m.shares, m.flushDuration, m.flushErrors,
+	m.registry.MustRegister(visits, views, m.redirects, m.mints, m.shares, m.flushDuration, m.flushErrors,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "darkshare_pending_events", Help: "Events counted in memory, not yet written."},
 			func() float64 { return float64(src.Pending()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "darkshare_db_size_bytes", Help: "Size of the db file."},

@@ -13,6 +13,7 @@ import (
 	"github.com/darkshare/darkshare/pkg/auth"
 	"github.com/darkshare/darkshare/pkg/link"
 	"github.com/darkshare/darkshare/pkg/stats"
+	"github.com/darkshare/darkshare/pkg/track"
 )
 
 // errNoStats is the one answer to an unknown code and to a wrong key, so the
@@ -96,11 +97,20 @@ func (s *server) linkStats(l link.Link, sum stats.Summary) linkStats {
 	return out
 }
 
-// pageStats is the funnel of a page: totals over its links, and per channel.
+// pageStats is the funnel of a page: totals over its links, and per
+// channel; and the page's views, as the landing beacon reported them.
 type pageStats struct {
 	URL string `json:"url"`
 	stats.Breakdown
 	Channels map[link.Channel]channelStats `json:"channels"`
+	Views    viewStats                     `json:"views"`
+}
+
+// viewStats are a page's views by landing class, with the rules that
+// classed them, so that a reader of the numbers knows what they mean.
+type viewStats struct {
+	stats.ViewBreakdown
+	Method string `json:"method"`
 }
 
 type channelStats struct {
@@ -132,8 +142,26 @@ func (s *server) pageStatsJSON() fiber.Handler {
 			out.Add(ch.Breakdown)
 			out.Channels[l.Channel] = ch
 		}
+		if out.Views, err = s.pageViews(c, target, links); err != nil {
+			return err
+		}
 		return c.JSON(out)
 	}
+}
+
+// pageViews reads the views of a page over its links' lifetime: from the
+// day before the first was minted to the day after today. links is not empty.
+func (s *server) pageViews(c *fiber.Ctx, target string, links []link.Link) (viewStats, error) {
+	now := c.Context().Time()
+	period := lifetime(links[0], now)
+	for _, l := range links[1:] {
+		period.From = min(period.From, lifetime(l, now).From)
+	}
+	sum, err := s.Stats.Summary(c.UserContext(), stats.PageKey(target), period)
+	if err != nil {
+		return viewStats{}, fmt.Errorf("views of %s: %w", target, err)
+	}
+	return viewStats{ViewBreakdown: stats.ViewBreakdownOf(sum.Totals), Method: track.LandingMethod}, nil
 }
 
 // linkStatsPage is the HTML view of linkStatsJSON. Without credentials it

@@ -32,6 +32,7 @@ func widgetAssets() (map[string]asset, error) {
 	for name, contentType := range map[string]string{
 		"share.js":  "text/javascript; charset=utf-8",
 		"share.css": "text/css; charset=utf-8",
+		"beacon.js": "text/javascript; charset=utf-8",
 	} {
 		body, err := fs.ReadFile(static.FS, "widget/"+name)
 		if err != nil {
