@@ -99,3 +99,20 @@ func (db *DB) Records(_ context.Context, code string, period stats.Period) ([]st
 	})
 	return out, err
 }
+
+// ScanDay implements stats.Store: one run of keys, read in one transaction.
+func (db *DB) ScanDay(ctx context.Context, day stats.Day, fn func(key string, data []byte) error) error {
+	return db.bolt.View(func(tx *bolt.Tx) error {
+		prefix := binary.BigEndian.AppendUint32(nil, uint32(day))
+		c := tx.Bucket(bucketDays).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := fn(string(k[len(prefix):]), v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

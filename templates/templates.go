@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -20,6 +22,8 @@ type Set struct {
 
 var funcs = template.FuncMap{
 	"date": func(t time.Time) string { return t.UTC().Format(time.DateOnly) },
+	// percent shows a share from 0 to 1 as "42.0%".
+	"percent": func(share float64) string { return strconv.FormatFloat(100*share, 'f', 1, 64) + "%" },
 	// dict passes several values to a sub-template: dict "k1" v1 "k2" v2.
 	"dict": func(kv ...any) (map[string]any, error) {
 		if len(kv)%2 != 0 {
@@ -46,10 +50,11 @@ func Parse() (*Set, error) {
 	}
 	s := &Set{pages: make(map[string]*template.Template)}
 	for _, name := range names {
-		if name == "base.html" {
+		if name == "base.html" || strings.HasPrefix(name, "_") {
 			continue
 		}
-		t, err := template.New(name).Funcs(funcs).ParseFS(files, "base.html", name)
+		// Files named _*.html hold parts several pages use.
+		t, err := template.New(name).Funcs(funcs).ParseFS(files, "base.html", "_*.html", name)
 		if err != nil {
 			return nil, fmt.Errorf("parse %s: %w", name, err)
 		}

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/darkshare/darkshare/pkg/link"
+	"github.com/darkshare/darkshare/pkg/report"
 	"github.com/darkshare/darkshare/pkg/stats"
 )
 
@@ -68,4 +70,76 @@ func shareBars(m map[string]uint64) []shareBar {
 		out = append(out, shareBar{Name: r.Name, N: r.N, Percent: int(r.N * 100 / ranked[0].N)})
 	}
 	return out
+}
+
+// stackedChart is one bar per day, stacked by channel, drawn as SVG with a
+// colour per channel (fill attributes: the CSP forbids inline styles).
+type stackedChart struct {
+	Width, Height, Baseline int
+	From, To                string
+	Max                     uint64
+	Days                    []stackedDay
+	Legend                  []legendEntry
+}
+
+type stackedDay struct {
+	Date     string
+	Total    uint64
+	Segments []segment
+}
+
+type segment struct {
+	X, Y, W, H float64
+	Fill       string
+	Channel    link.Channel
+	N          uint64
+}
+
+type legendEntry struct {
+	Channel link.Channel
+	Fill    string
+}
+
+// channelFills gives each channel a colour told apart by most readers with
+// colour-vision deficiency (the Okabe–Ito palette, plus grey and black).
+var channelFills = map[link.Channel]string{
+	link.Email: "#0072B2", link.SMS: "#E69F00", link.WhatsApp: "#009E73", link.Messenger: "#56B4E9",
+	link.Telegram: "#CC79A7", link.Copy: "#D55E00", link.Native: "#999999", link.QR: "#000000",
+}
+
+func channelChart(days []report.DayClicks) stackedChart {
+	ch := stackedChart{Width: chartWidth, Height: chartPlotH + 1, Baseline: chartPlotH}
+	if len(days) == 0 {
+		return ch
+	}
+	ch.From, ch.To = days[0].Day.String(), days[len(days)-1].Day.String()
+	used := map[link.Channel]bool{}
+	for _, d := range days {
+		ch.Max = max(ch.Max, d.Total)
+		for c, n := range d.Channels {
+			used[c] = used[c] || n > 0
+		}
+	}
+	for _, c := range link.Channels {
+		if used[c] {
+			ch.Legend = append(ch.Legend, legendEntry{Channel: c, Fill: channelFills[c]})
+		}
+	}
+	slot := float64(chartWidth) / float64(len(days))
+	gap := min(1, slot/4)
+	for i, d := range days {
+		sd := stackedDay{Date: d.Day.String(), Total: d.Total}
+		y := float64(chartPlotH)
+		for _, c := range link.Channels {
+			n := d.Channels[c]
+			if n == 0 || ch.Max == 0 {
+				continue
+			}
+			h := float64(n) * float64(chartPlotH-4) / float64(ch.Max)
+			y -= h
+			sd.Segments = append(sd.Segments, segment{X: float64(i)*slot + gap, Y: y, W: slot - 2*gap, H: h, Fill: channelFills[c], Channel: c, N: n})
+		}
+		ch.Days = append(ch.Days, sd)
+	}
+	return ch
 }

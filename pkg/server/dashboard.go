@@ -1,13 +1,177 @@
 package server
 
-import "github.com/gofiber/fiber/v2"
+import (
+	"html/template"
+	"net/url"
+	"strconv"
 
-// dashboard is the site-wide report.
-func (s *server) dashboard() fiber.Handler {
-	return func(c *fiber.Ctx) error { return fiber.ErrNotImplemented }
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/darkshare/darkshare/pkg/link"
+	"github.com/darkshare/darkshare/pkg/report"
+	"github.com/darkshare/darkshare/pkg/stats"
+	"github.com/darkshare/darkshare/pkg/track"
+)
+
+// dashboardTop is how many pages and links the dashboard lists.
+const dashboardTop = 20
+
+// adminPage returns the page base of an admin. Anyone else gets ok false
+// after being sent to the login form, which brings them back.
+func (s *server) adminPage(c *fiber.Ctx) (pageBase, bool, error) {
+	b, err := s.layout(c)
+	if err != nil || b.Admin {
+		return b, err == nil, err
+	}
+	return b, false, c.Redirect("/login?next="+url.QueryEscape(c.OriginalURL()), fiber.StatusSeeOther)
 }
 
-// export streams per-link, per-day counts.
-func (s *server) export() fiber.Handler {
-	return func(c *fiber.Ctx) error { return fiber.ErrNotImplemented }
+// period reads the period of a report page or export from the query.
+func period(c *fiber.Ctx) (stats.Period, error) {
+	return report.ParsePeriod(c.Query("days"), c.Query("from"), c.Query("to"), stats.DayOf(c.Context().Time()))
+}
+
+type dashboardPage struct {
+	pageBase
+	report.Report
+	Choice   periodChoice
+	Chart    stackedChart
+	PastedIn []shareBar
+	ViewRows []viewRow
+	Method   string
+}
+
+// periodChoice is the period form: the presets, and the chosen period.
+type periodChoice struct {
+	Presets  []int
+	Days     int // the preset chosen, or 0 for a custom period
+	From, To string
+	// Query is days=… or from=…&to=…, for links to other pages. It is
+	// built here from numbers and dates only, so the template may use it
+	// as it is.
+	Query template.URL
+	URL   string // the page of a page report, kept by the form
+}
+
+func choiceOf(c *fiber.Ctx, p stats.Period) periodChoice {
+	ch := periodChoice{Presets: report.Presets, From: p.From.String(), To: p.To.String()}
+	if c.Query("from") == "" && c.Query("to") == "" && p.To == stats.DayOf(c.Context().Time()) {
+		ch.Days = int(p.To-p.From) + 1
+		ch.Query = template.URL("days=" + strconv.Itoa(ch.Days))
+		return ch
+	}
+	ch.Query = template.URL("from=" + ch.From + "&to=" + ch.To)
+	return ch
+}
+
+// dashboard is the site-wide report of a period, for an admin.
+func (s *server) dashboard() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		b, ok, err := s.adminPage(c)
+		if !ok {
+			return err
+		}
+		p, err := period(c)
+		if err != nil {
+			return err
+		}
+		r, err := report.Build(c.UserContext(), s.Stats, s.Links, p, dashboardTop)
+		if err != nil {
+			return err
+		}
+		page := dashboardPage{
+			pageBase: b, Report: r, Choice: choiceOf(c, p), Chart: channelChart(r.ClicksPerDay),
+			PastedIn: shareBars(r.Totals.PreviewsByApp), ViewRows: viewRows(r.Views), Method: track.LandingMethod,
+		}
+		return s.page(c, fiber.StatusOK, "dashboard.html", page)
+	}
+}
+
+// viewRow is one landing class of page views.
+type viewRow struct {
+	Class, Label string
+	N            uint64
+	Percent      int
+}
+
+// viewClasses are the landing classes in display order, private first.
+var viewClasses = []struct{ class, label string }{
+	{"short-link", "through a short link"},
+	{"dark-social", "dark social: webmail, messenger web, in-app browser, or no referrer on a deep page"},
+	{"social", "social networks"},
+	{"search", "search engines"},
+	{"referral", "other sites"},
+	{"direct-home", "direct, to the home page or a section front"},
+	{"internal", "from another page of the site"},
+}
+
+func viewRows(v stats.ViewBreakdown) []viewRow {
+	rows := make([]viewRow, 0, len(viewClasses))
+	for _, vc := range viewClasses {
+		n := v.ByClass[vc.class]
+		pct := 0
+		if v.Total > 0 {
+			pct = int(n * 100 / v.Total)
+		}
+		rows = append(rows, viewRow{Class: vc.class, Label: vc.label, N: n, Percent: pct})
+	}
+	return rows
+}
+
+type pageReport struct {
+	pageBase
+	URL      string
+	Choice   periodChoice
+	Total    stats.Breakdown
+	Channels []channelRow
+	Views    stats.ViewBreakdown
+	ViewRows []viewRow
+	Method   string
+}
+
+type channelRow struct {
+	Channel  link.Channel
+	Code     string
+	StatsURL string
+	stats.Breakdown
+}
+
+// dashboardPage is one page's report: its funnel by channel, and its page
+// views by landing class, for a period.
+func (s *server) pageReport() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		b, ok, err := s.adminPage(c)
+		if !ok {
+			return err
+		}
+		p, err := period(c)
+		if err != nil {
+			return err
+		}
+		if c.Query("url") == "" {
+			return errBadRequestf("pass the page as ?url=")
+		}
+		target, links, err := s.Links.ByURL(c.UserContext(), c.Query("url"))
+		if err != nil {
+			return err
+		}
+		out := pageReport{pageBase: b, URL: target, Choice: choiceOf(c, p), Total: stats.BreakdownOf(nil), Method: track.LandingMethod}
+		out.Choice.URL = target
+		for _, l := range links {
+			sum, err := s.Stats.Summary(c.UserContext(), l.Code, p)
+			if err != nil {
+				return err
+			}
+			row := channelRow{Channel: l.Channel, Code: l.Code, StatsURL: "/stats/" + l.Code, Breakdown: stats.BreakdownOf(sum.Totals)}
+			out.Total.Add(row.Breakdown)
+			out.Channels = append(out.Channels, row)
+		}
+		views, err := s.Stats.Summary(c.UserContext(), stats.PageKey(target), p)
+		if err != nil {
+			return err
+		}
+		v := stats.ViewBreakdownOf(views.Totals)
+		out.Views, out.ViewRows = v, viewRows(v)
+		return s.page(c, fiber.StatusOK, "page.html", out)
+	}
 }

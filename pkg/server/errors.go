@@ -10,6 +10,8 @@ import (
 
 	"github.com/darkshare/darkshare/pkg/auth"
 	"github.com/darkshare/darkshare/pkg/link"
+	"github.com/darkshare/darkshare/pkg/report"
+	"github.com/darkshare/darkshare/pkg/stats"
 )
 
 var (
@@ -31,6 +33,8 @@ var errorStatuses = []struct {
 	{link.ErrBadQuery, http.StatusBadRequest, "bad_query"},
 	{link.ErrInvalidCampaign, http.StatusBadRequest, "invalid_campaign"},
 	{errBadRequest, http.StatusBadRequest, "bad_request"},
+	{report.ErrBadPeriod, http.StatusBadRequest, "bad_period"},
+	{stats.ErrPeriod, http.StatusBadRequest, "bad_period"},
 	{auth.ErrInvalidKey, http.StatusBadRequest, "invalid_key"},
 	{auth.ErrUnauthorized, http.StatusUnauthorized, "unauthorized"},
 	{errForbidden, http.StatusForbidden, "forbidden"},

@@ -66,6 +66,7 @@ func (s *server) routes(app *fiber.App) {
 	app.Post("/logout", forms, s.logout())
 	app.Get("/stats/:code", forms, s.linkStatsPage())
 	app.Get("/dashboard", forms, s.dashboard())
+	app.Get("/dashboard/page", forms, s.pageReport())
 	app.Get("/links", forms, s.linksPage())
 	app.Post("/links/:code/disabled", forms, s.linksPageSetDisabled())
 	app.Get(DemoPath, forms, s.demo())

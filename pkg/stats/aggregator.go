@@ -401,10 +401,7 @@ func (a *Aggregator) Summary(ctx context.Context, code string, period Period) (S
 
 	sum := Summary{Totals: make(map[Metric]uint64)}
 	for d, r := range byDay {
-		counts := r.Counts
-		if r.Visitors != nil {
-			counts[Uniques] = r.Visitors.Estimate()
-		}
+		counts := r.withUniques()
 		for m, n := range counts {
 			sum.Totals[m] += n
 		}

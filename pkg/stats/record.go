@@ -40,14 +40,26 @@ func (r *Record) add(o *Record) error {
 	return r.Visitors.Merge(o.Visitors)
 }
 
-// recordFormat is the first byte of an encoded record.
-const recordFormat = 1
+// Record formats, the first byte of an encoded record. Format 2 also holds
+// the sketch's estimate, so that reports over many records read counters
+// without decoding sketches; format 1 records (schema 5 and before) are read
+// as they are.
+const (
+	recordFormat1 = 1
+	recordFormat  = 2
+)
 
 // EncodeRecord returns r in the store's binary form: a format byte, the
-// number of counters, each as (name length, name, value) in uvarints, then
-// the sketch's own binary form (possibly empty).
+// sketch's estimate plus one (0 without a sketch), the number of counters,
+// each as (name length, name, value), all in uvarints, then the sketch's own
+// binary form (possibly empty).
 func EncodeRecord(r *Record) ([]byte, error) {
 	b := []byte{recordFormat}
+	var estimate uint64
+	if r.Visitors != nil {
+		estimate = r.Visitors.Estimate() + 1
+	}
+	b = binary.AppendUvarint(b, estimate)
 	b = binary.AppendUvarint(b, uint64(len(r.Counts)))
 	for m, n := range r.Counts {
 		b = binary.AppendUvarint(b, uint64(len(m)))
@@ -69,37 +81,83 @@ var errRecord = errors.New("malformed day record")
 // DecodeRecord reads what EncodeRecord wrote. It copies what it keeps, so
 // data may be memory the caller reuses.
 func DecodeRecord(data []byte) (*Record, error) {
-	if len(data) == 0 || data[0] != recordFormat {
-		return nil, errRecord
+	r := &Record{Counts: make(map[Metric]uint64, 4)}
+	_, sketch, err := readCounters(data, func(name []byte, v uint64) { r.Counts[Metric(name)] = v })
+	if err != nil {
+		return nil, err
 	}
-	data = data[1:]
-	count, n := binary.Uvarint(data)
-	if n <= 0 || count > uint64(len(data)) {
-		return nil, errRecord
-	}
-	data = data[n:]
-	r := &Record{Counts: make(map[Metric]uint64, count)}
-	for range count {
-		l, n := binary.Uvarint(data)
-		if n <= 0 || l > uint64(len(data)-n) {
-			return nil, errRecord
-		}
-		name := Metric(data[n : n+int(l)])
-		data = data[n+int(l):]
-		v, n := binary.Uvarint(data)
-		if n <= 0 {
-			return nil, errRecord
-		}
-		r.Counts[name] = v
-		data = data[n:]
-	}
-	if len(data) > 0 {
+	if len(sketch) > 0 {
 		r.Visitors = new(hyperloglog.Sketch)
-		if err := r.Visitors.UnmarshalBinary(data); err != nil {
+		if err := r.Visitors.UnmarshalBinary(sketch); err != nil {
 			return nil, fmt.Errorf("%w: sketch: %v", errRecord, err)
 		}
 	}
 	return r, nil
+}
+
+// decodeCounts reads a record's counters into counts, with the unique
+// visitors as Uniques, without decoding its sketch when the record holds
+// the estimate. names turns counter names into Metrics without allocating
+// for the names seen before.
+func decodeCounts(data []byte, counts map[Metric]uint64, names map[string]Metric) error {
+	estimate, sketch, err := readCounters(data, func(name []byte, v uint64) {
+		m, ok := names[string(name)]
+		if !ok {
+			m = Metric(name)
+			names[string(m)] = m
+		}
+		counts[m] += v
+	})
+	switch {
+	case err != nil:
+		return err
+	case estimate > 0:
+		counts[Uniques] += estimate - 1
+	case len(sketch) > 0: // format 1: no estimate stored
+		var sk hyperloglog.Sketch
+		if err := sk.UnmarshalBinary(sketch); err != nil {
+			return fmt.Errorf("%w: sketch: %v", errRecord, err)
+		}
+		counts[Uniques] += sk.Estimate()
+	}
+	return nil
+}
+
+// readCounters calls counter with each counter of an encoded record, and
+// returns the stored estimate plus one (0 if none) and the sketch's bytes.
+func readCounters(data []byte, counter func(name []byte, v uint64)) (estimate uint64, sketch []byte, err error) {
+	if len(data) == 0 || (data[0] != recordFormat && data[0] != recordFormat1) {
+		return 0, nil, errRecord
+	}
+	format := data[0]
+	data = data[1:]
+	if format == recordFormat {
+		var n int
+		if estimate, n = binary.Uvarint(data); n <= 0 {
+			return 0, nil, errRecord
+		}
+		data = data[n:]
+	}
+	count, n := binary.Uvarint(data)
+	if n <= 0 || count > uint64(len(data)) {
+		return 0, nil, errRecord
+	}
+	data = data[n:]
+	for range count {
+		l, n := binary.Uvarint(data)
+		if n <= 0 || l > uint64(len(data)-n) {
+			return 0, nil, errRecord
+		}
+		name := data[n : n+int(l)]
+		data = data[n+int(l):]
+		v, n := binary.Uvarint(data)
+		if n <= 0 {
+			return 0, nil, errRecord
+		}
+		counter(name, v)
+		data = data[n:]
+	}
+	return estimate, data, nil
 }
 
 // clone returns a deep copy of r.

@@ -48,6 +48,17 @@ func FuzzDecodeRecord(f *testing.F) {
 		if err != nil {
 			return
 		}
+		counts := map[Metric]uint64{}
+		if err := decodeCounts(data, counts, map[string]Metric{}); err != nil {
+			t.Fatalf("DecodeRecord read %v, decodeCounts refused it: %v", data, err)
+		}
+		// Uniques comes from the stored estimate, which fuzzed bytes set at will.
+		decoded := maps.Clone(r.Counts)
+		delete(counts, Uniques)
+		delete(decoded, Uniques)
+		if !maps.Equal(counts, decoded) && !hasDuplicateNames(data) {
+			t.Fatalf("decodeCounts %v, DecodeRecord %v", counts, r.Counts)
+		}
 		again, err := EncodeRecord(r)
 		if err != nil {
 			return // a sketch that decodes but cannot encode: rejected on write
@@ -57,4 +68,46 @@ func FuzzDecodeRecord(f *testing.F) {
 			t.Fatalf("round trip of %v: %v, %v", data, back, err)
 		}
 	})
+}
+
+// Records written before the estimate was stored (format 1) read the same
+// through both decoders, and format 2's stored estimate equals the sketch's.
+func TestDecodeCountsAgreesWithDecodeRecord(t *testing.T) {
+	sk := hyperloglog.New14()
+	for i := range 300 {
+		sk.InsertHash(uint64(i) * 0x9E3779B97F4A7C15)
+	}
+	skBytes, _ := sk.MarshalBinary()
+	format1 := []byte{recordFormat1, 2, 6}
+	format1 = append(format1, "clicks"...)
+	format1 = append(format1, 9, 6)
+	format1 = append(format1, "shares"...)
+	format1 = append(append(format1, 4), skBytes...)
+	format2, err := EncodeRecord(&Record{Counts: map[Metric]uint64{Clicks: 9, Shares: 4}, Visitors: sk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[Metric]uint64{Clicks: 9, Shares: 4, Uniques: sk.Estimate()}
+	for name, data := range map[string][]byte{"format 1": format1, "format 2": format2} {
+		r, err := DecodeRecord(data)
+		if err != nil || !maps.Equal(r.withUniques(), want) {
+			t.Errorf("%s: DecodeRecord = %v, %v; want %v", name, r, err, want)
+		}
+		counts := map[Metric]uint64{}
+		if err := decodeCounts(data, counts, map[string]Metric{}); err != nil || !maps.Equal(counts, want) {
+			t.Errorf("%s: decodeCounts = %v, %v; want %v", name, counts, err, want)
+		}
+	}
+}
+
+// hasDuplicateNames reports whether a record names a counter twice, which
+// EncodeRecord never writes: DecodeRecord keeps the last, decodeCounts adds.
+func hasDuplicateNames(data []byte) bool {
+	seen := map[string]bool{}
+	dup := false
+	_, _, _ = readCounters(data, func(name []byte, _ uint64) {
+		dup = dup || seen[string(name)]
+		seen[string(name)] = true
+	})
+	return dup
 }

@@ -91,6 +91,9 @@ type Store interface {
 	// Records returns the stored day records of code in period, in day
 	// order. The caller owns the bytes.
 	Records(ctx context.Context, code string, period Period) ([]StoredRecord, error)
+	// ScanDay calls fn with every stored record of day, in key order. data
+	// is valid only during the call.
+	ScanDay(ctx context.Context, day Day, fn func(key string, data []byte) error) error
 }
 
 // Summary is what is known of one link: stored and pending counts together.

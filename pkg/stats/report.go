@@ -1,0 +1,117 @@
+package stats
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+)
+
+// KeyCounts are the counters of one key (a code, or a page-view key) on
+// one day, with the day's unique visitors read from its sketch as Uniques.
+// Counts is valid only during the call it is passed to.
+type KeyCounts struct {
+	Key    string
+	Day    Day
+	Counts map[Metric]uint64
+}
+
+// Scan calls fn with the counts of every key on every day of period, day by
+// day: stored, flushed and pending counts merged, each key and day once.
+// It holds off flushes while it runs, so fn must not wait on anything slow
+// (a client's connection, say): scan a day at a time for that.
+func (a *Aggregator) Scan(ctx context.Context, period Period, fn func(KeyCounts) error) error {
+	if !period.Valid() {
+		return ErrPeriod
+	}
+	a.flushMu.RLock()
+	defer a.flushMu.RUnlock()
+	inMemory := a.inMemory(period)
+	for day := period.From; day <= period.To; day++ {
+		if err := a.scanDay(ctx, day, inMemory[day], fn); err != nil {
+			return fmt.Errorf("scan %s: %w", day, err)
+		}
+	}
+	return nil
+}
+
+// inMemory returns copies of the unfolded and pending records of period,
+// merged, by day and key; the caller holds flushMu.
+func (a *Aggregator) inMemory(period Period) map[Day]map[string]*Record {
+	out := make(map[Day]map[string]*Record)
+	var err error
+	add := func(key string, day Day, r *Record) {
+		if !period.Contains(day) {
+			return
+		}
+		keys := out[day]
+		if keys == nil {
+			keys = make(map[string]*Record)
+			out[day] = keys
+		}
+		if cur := keys[key]; cur != nil {
+			err = errors.Join(err, cur.add(r))
+			return
+		}
+		keys[key] = r.clone()
+	}
+	for code, days := range a.unfolded {
+		for day, r := range days {
+			add(code, day, r)
+		}
+	}
+	for i := range a.shards {
+		s := &a.shards[i]
+		s.mu.Lock()
+		for k, r := range s.records {
+			add(k.Code, k.Day, r)
+		}
+		s.mu.Unlock()
+	}
+	if err != nil { // every sketch has one precision: this cannot happen
+		a.log.Error("merge in-memory records", "err", err)
+	}
+	return out
+}
+
+func (a *Aggregator) scanDay(ctx context.Context, day Day, inMemory map[string]*Record, fn func(KeyCounts) error) error {
+	counts, names := make(map[Metric]uint64, 16), make(map[string]Metric)
+	err := a.store.ScanDay(ctx, day, func(key string, data []byte) error {
+		mem := inMemory[key]
+		if mem == nil { // most records: counters only, no sketch to merge
+			clear(counts)
+			if err := decodeCounts(data, counts, names); err != nil {
+				return fmt.Errorf("decode the record of %s: %w", key, err)
+			}
+			return fn(KeyCounts{Key: key, Day: day, Counts: counts})
+		}
+		r, err := DecodeRecord(data)
+		if err != nil {
+			return fmt.Errorf("decode the record of %s: %w", key, err)
+		}
+		if err := r.add(mem); err != nil {
+			return err
+		}
+		delete(inMemory, key)
+		return fn(KeyCounts{Key: key, Day: day, Counts: r.withUniques()})
+	})
+	if err != nil {
+		return err
+	}
+	// What no stored record holds yet, in key order like the rest.
+	for _, key := range slices.Sorted(maps.Keys(inMemory)) {
+		if err := fn(KeyCounts{Key: key, Day: day, Counts: inMemory[key].withUniques()}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// withUniques returns r's counters with the sketch's estimate as Uniques.
+func (r *Record) withUniques() map[Metric]uint64 {
+	if r.Visitors != nil {
+		r.Counts[Uniques] = r.Visitors.Estimate()
+	}
+	return r.Counts
+}
