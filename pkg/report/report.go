@@ -74,23 +74,43 @@ type LinkRow struct {
 // and links.
 func Build(ctx context.Context, counts Counts, links Links, period stats.Period, top int) (Report, error) {
 	acc := accumulator{
-		links: links, byCode: map[string]map[stats.Metric]uint64{}, siteViews: map[stats.Metric]uint64{},
-		pageViews: map[string]map[stats.Metric]uint64{},
-		perDay:    map[stats.Day]map[string]uint64{},
+		ctx: ctx, links: links, period: period, codes: map[string]*linkCounts{},
+		siteViews: map[stats.Metric]uint64{}, pageViews: map[string]map[stats.Metric]uint64{},
+		clicks: make([][channelCount]uint64, int(period.To-period.From)+1),
 	}
 	if err := counts.Scan(ctx, period, acc.add); err != nil {
 		return Report{}, fmt.Errorf("read the counts of %s to %s: %w", period.From, period.To, err)
 	}
-	return acc.report(ctx, period, top)
+	return acc.report(top), nil
 }
 
-// accumulator sums a scan by code; links are looked up once at the end.
+const channelCount = 8 // len(link.Channels)
+
+// channelIndex is each channel's place in link.Channels.
+var channelIndex = func() map[link.Channel]int {
+	m := make(map[link.Channel]int, len(link.Channels))
+	for i, ch := range link.Channels {
+		m[ch] = i
+	}
+	return m
+}()
+
+// accumulator sums a scan. A report reads every record of its period, so
+// each record costs a lookup of its code and a few additions, no more.
 type accumulator struct {
+	ctx       context.Context
 	links     Links
-	byCode    map[string]map[stats.Metric]uint64
+	period    stats.Period
+	codes     map[string]*linkCounts             // nil for a code that is no link
 	siteViews map[stats.Metric]uint64            // the view counters of every page
 	pageViews map[string]map[stats.Metric]uint64 // by page
-	perDay    map[stats.Day]map[string]uint64    // clicks by code
+	clicks    [][channelCount]uint64             // by day of the period, then channel
+}
+
+type linkCounts struct {
+	link    link.Link
+	channel int // in link.Channels
+	stats.Breakdown
 }
 
 func (a *accumulator) add(kc stats.KeyCounts) error {
@@ -102,16 +122,37 @@ func (a *accumulator) add(kc stats.KeyCounts) error {
 		}
 		return nil
 	}
-	addCounts(counter(a.byCode, kc.Key), kc.Counts)
-	if n := kc.Counts[stats.Clicks]; n > 0 {
-		day := a.perDay[kc.Day]
-		if day == nil {
-			day = make(map[string]uint64)
-			a.perDay[kc.Day] = day
-		}
-		day[kc.Key] += n
+	lc, err := a.linkOf(kc.Key)
+	if lc == nil {
+		return err
 	}
+	lc.AddCounts(kc.Counts)
+	a.clicks[kc.Day-a.period.From][lc.channel] += kc.Counts[stats.Clicks]
 	return nil
+}
+
+// linkOf returns the counts of code's link, looking the link up the first
+// time. It returns nil for a code that is no link: counted before a restore
+// of an older backup, say.
+func (a *accumulator) linkOf(code string) (*linkCounts, error) {
+	if lc, seen := a.codes[code]; seen {
+		return lc, nil
+	}
+	l, err := a.links.Get(a.ctx, code)
+	if errors.Is(err, link.ErrNotFound) {
+		a.codes[code] = nil
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up link %s: %w", code, err)
+	}
+	ch, ok := channelIndex[l.Channel]
+	if !ok {
+		return nil, fmt.Errorf("link %s has an unknown channel %q", code, l.Channel)
+	}
+	lc := &linkCounts{link: l, channel: ch, Breakdown: stats.BreakdownOf(nil)}
+	a.codes[code] = lc
+	return lc, nil
 }
 
 // counter returns the counters of key in m, adding them if new.
@@ -130,49 +171,44 @@ func addCounts(dst, src map[stats.Metric]uint64) {
 	}
 }
 
-func (a *accumulator) report(ctx context.Context, period stats.Period, top int) (Report, error) {
-	r := Report{Period: period, Totals: stats.BreakdownOf(nil), Views: stats.ViewBreakdownOf(a.siteViews)}
-	channels := map[link.Channel]*stats.Breakdown{}
+func (a *accumulator) report(top int) Report {
+	r := Report{Period: a.period, Totals: stats.BreakdownOf(nil), Views: stats.ViewBreakdownOf(a.siteViews)}
+	var channels [channelCount]*stats.Breakdown
 	pages := map[string]*PageRow{}
-	codeChannel := make(map[string]link.Channel, len(a.byCode))
-	for code, counts := range a.byCode {
-		l, err := a.links.Get(ctx, code)
-		if errors.Is(err, link.ErrNotFound) {
-			continue // counted before a restore of an older backup: no link to show
+	for _, lc := range a.codes {
+		if lc == nil {
+			continue
 		}
-		if err != nil {
-			return Report{}, fmt.Errorf("look up link %s: %w", code, err)
-		}
-		b := stats.BreakdownOf(counts)
-		r.Totals.Add(b)
-		r.Links = append(r.Links, LinkRow{Link: l, Breakdown: b})
-		codeChannel[code] = l.Channel
-		if channels[l.Channel] == nil {
+		r.Totals.Add(lc.Breakdown)
+		r.Links = append(r.Links, LinkRow{Link: lc.link, Breakdown: lc.Breakdown})
+		if channels[lc.channel] == nil {
 			empty := stats.BreakdownOf(nil)
-			channels[l.Channel] = &empty
+			channels[lc.channel] = &empty
 		}
-		channels[l.Channel].Add(b)
-		if pages[l.URL] == nil {
-			pages[l.URL] = &PageRow{URL: l.URL, Breakdown: stats.BreakdownOf(nil)}
+		channels[lc.channel].Add(lc.Breakdown)
+		page := pages[lc.link.URL]
+		if page == nil {
+			page = &PageRow{URL: lc.link.URL, Breakdown: stats.BreakdownOf(nil)}
+			pages[lc.link.URL] = page
 		}
-		pages[l.URL].Add(b)
+		page.Add(lc.Breakdown)
 	}
-	for page, counts := range a.pageViews {
-		if pages[page] == nil {
-			pages[page] = &PageRow{URL: page, Breakdown: stats.BreakdownOf(nil)}
+	for url, counts := range a.pageViews {
+		if pages[url] == nil {
+			pages[url] = &PageRow{URL: url, Breakdown: stats.BreakdownOf(nil)}
 		}
-		pages[page].Views = stats.ViewBreakdownOf(counts)
+		pages[url].Views = stats.ViewBreakdownOf(counts)
 	}
-	for _, ch := range link.Channels {
-		if b := channels[ch]; b != nil {
-			r.Channels = append(r.Channels, ChannelRow{Channel: ch, Breakdown: *b})
+	for i, b := range channels {
+		if b != nil {
+			r.Channels = append(r.Channels, ChannelRow{Channel: link.Channels[i], Breakdown: *b})
 		}
 	}
-	for day := period.From; day <= period.To; day++ {
-		dc := DayClicks{Day: day, Channels: map[link.Channel]uint64{}}
-		for code, n := range a.perDay[day] {
-			if ch, ok := codeChannel[code]; ok {
-				dc.Channels[ch] += n
+	for i, byChannel := range a.clicks {
+		dc := DayClicks{Day: a.period.From + stats.Day(i), Channels: map[link.Channel]uint64{}}
+		for ch, n := range byChannel {
+			if n > 0 {
+				dc.Channels[link.Channels[ch]] = n
 				dc.Total += n
 			}
 		}
@@ -181,7 +217,7 @@ func (a *accumulator) report(ctx context.Context, period stats.Period, top int) 
 	r.LinkCount, r.PageCount = len(r.Links), len(pages)
 	r.Links = topLinks(r.Links, top)
 	r.Pages = topPages(pages, top)
-	return r, nil
+	return r
 }
 
 // busier orders funnels by clicks, then shares, then previews.

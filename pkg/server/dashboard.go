@@ -28,7 +28,7 @@ func (s *server) adminPage(c *fiber.Ctx) (pageBase, bool, error) {
 
 // period reads the period of a report page or export from the query.
 func period(c *fiber.Ctx) (stats.Period, error) {
-	return report.ParsePeriod(c.Query("days"), c.Query("from"), c.Query("to"), stats.DayOf(c.Context().Time()))
+	return report.ParsePeriod(c.Query("days"), c.Query("from"), c.Query("to"), today(c))
 }
 
 type dashboardPage struct {
@@ -55,7 +55,7 @@ type periodChoice struct {
 
 func choiceOf(c *fiber.Ctx, p stats.Period) periodChoice {
 	ch := periodChoice{Presets: report.Presets, From: p.From.String(), To: p.To.String()}
-	if c.Query("from") == "" && c.Query("to") == "" && p.To == stats.DayOf(c.Context().Time()) {
+	if c.Query("from") == "" && c.Query("to") == "" && p.To == today(c) {
 		ch.Days = int(p.To-p.From) + 1
 		ch.Query = template.URL("days=" + strconv.Itoa(ch.Days))
 		return ch

@@ -1,6 +1,9 @@
 package server
 
 import (
+	"time"
+
+	"github.com/darkshare/darkshare/pkg/stats"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -52,3 +55,16 @@ func (s *server) health() fiber.Handler {
 		return c.JSON(fiber.Map{"status": "ok"})
 	}
 }
+
+// requestTime is when the request came, as fasthttp read it once for the
+// request, so handlers need no clock read of their own. A handler called
+// outside fasthttp's server (benchmarks do) gets the current time.
+func requestTime(c *fiber.Ctx) time.Time {
+	if t := c.Context().Time(); !t.IsZero() {
+		return t
+	}
+	return time.Now()
+}
+
+// today is the UTC day of the request.
+func today(c *fiber.Ctx) stats.Day { return stats.DayOf(requestTime(c)) }

@@ -8,7 +8,6 @@ import (
 	qrcode "github.com/skip2/go-qrcode"
 
 	"github.com/darkshare/darkshare/pkg/link"
-	"github.com/darkshare/darkshare/pkg/stats"
 	"github.com/darkshare/darkshare/pkg/track"
 )
 
@@ -45,7 +44,7 @@ func (s *server) countVisit(c *fiber.Ctx, code string) {
 	if res.Class == track.Human {
 		visitor, ok = s.Visitors.VisitorHash(ip, ua, code)
 	}
-	s.Stats.RecordVisit(code, stats.DayOf(c.Context().Time()), res, visitor, ok)
+	s.Stats.RecordVisit(code, today(c), res, visitor, ok)
 	s.Metrics.visits[res.Class].Inc()
 }
 

@@ -29,7 +29,7 @@ func (s *server) recordShare() fiber.Handler {
 		if l.Disabled {
 			return link.ErrDisabled
 		}
-		s.Stats.Add(l.Code, stats.DayOf(c.Context().Time()), stats.Shares)
+		s.Stats.Add(l.Code, today(c), stats.Shares)
 		s.Metrics.shares.Inc()
 		return c.SendStatus(fiber.StatusNoContent)
 	}

@@ -75,7 +75,7 @@ func (s *server) statsFor(c *fiber.Ctx, code, key string, reader bool) (link.Lin
 	if !reader && subtle.ConstantTimeCompare([]byte(key), []byte(l.StatsKey)) != 1 {
 		return link.Link{}, stats.Summary{}, errNoStats
 	}
-	sum, err := s.Stats.Summary(c.UserContext(), l.Code, lifetime(l, c.Context().Time()))
+	sum, err := s.Stats.Summary(c.UserContext(), l.Code, lifetime(l, requestTime(c)))
 	return l, sum, err
 }
 
@@ -134,7 +134,7 @@ func (s *server) pageStatsJSON() fiber.Handler {
 		}
 		out := pageStats{URL: target, Breakdown: stats.BreakdownOf(nil), Channels: make(map[link.Channel]channelStats, len(links))}
 		for _, l := range links {
-			sum, err := s.Stats.Summary(c.UserContext(), l.Code, lifetime(l, c.Context().Time()))
+			sum, err := s.Stats.Summary(c.UserContext(), l.Code, lifetime(l, requestTime(c)))
 			if err != nil {
 				return err
 			}
@@ -152,7 +152,7 @@ func (s *server) pageStatsJSON() fiber.Handler {
 // pageViews reads the views of a page over its links' lifetime: from the
 // day before the first was minted to the day after today. links is not empty.
 func (s *server) pageViews(c *fiber.Ctx, target string, links []link.Link) (viewStats, error) {
-	now := c.Context().Time()
+	now := requestTime(c)
 	period := lifetime(links[0], now)
 	for _, l := range links[1:] {
 		period.From = min(period.From, lifetime(l, now).From)
@@ -180,7 +180,7 @@ func (s *server) linkStatsPage() fiber.Handler {
 		if err != nil {
 			return err
 		}
-		return s.page(c, fiber.StatusOK, "stats.html", s.statsPage(b, l, sum, stats.DayOf(c.Context().Time())))
+		return s.page(c, fiber.StatusOK, "stats.html", s.statsPage(b, l, sum, today(c)))
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/darkshare/darkshare/pkg/link"
-	"github.com/darkshare/darkshare/pkg/stats"
 	"github.com/darkshare/darkshare/pkg/track"
 )
 
@@ -45,7 +44,7 @@ func (s *server) recordView() fiber.Handler {
 		if !ok {
 			return c.SendStatus(fiber.StatusNoContent)
 		}
-		s.Stats.RecordView(page, stats.DayOf(c.Context().Time()), l)
+		s.Stats.RecordView(page, today(c), l)
 		s.Metrics.views[l].Inc()
 		return c.SendStatus(fiber.StatusNoContent)
 	}

@@ -112,6 +112,13 @@ func BreakdownOf(counts map[Metric]uint64) Breakdown {
 		PreviewsByApp: map[string]uint64{}, Referrers: map[string]uint64{},
 		InApp: map[string]uint64{}, Devices: map[string]uint64{},
 	}
+	b.AddCounts(counts)
+	return b
+}
+
+// AddCounts adds counters named as RecordVisit names them to b; b's maps
+// must not be nil. It ignores other counters.
+func (b *Breakdown) AddCounts(counts map[Metric]uint64) {
 	for m, n := range counts {
 		s := string(m)
 		switch {
@@ -136,7 +143,6 @@ func BreakdownOf(counts map[Metric]uint64) Breakdown {
 			b.Devices[s[len(devicePrefix):]] += n
 		}
 	}
-	return b
 }
 
 // Add adds o's counters to b's.
