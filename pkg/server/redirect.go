@@ -8,6 +8,7 @@ import (
 	qrcode "github.com/skip2/go-qrcode"
 
 	"github.com/darkshare/darkshare/pkg/link"
+	"github.com/darkshare/darkshare/pkg/stats"
 	"github.com/darkshare/darkshare/pkg/track"
 )
 
@@ -36,15 +37,15 @@ func (s *server) redirect() fiber.Handler {
 // the user agent is kept: only classes and a salted visitor hash. code must
 // be owned by the caller, not request memory: the aggregator keeps it.
 func (s *server) countVisit(c *fiber.Ctx, code string) {
-	ip := s.clientIP(c)
+	ip, at := s.clientIP(c), requestTime(c)
 	ua := c.Get(fiber.HeaderUserAgent)
 	res := s.Classifier.Classify(track.Visit{Method: c.Method(), UserAgent: ua, Referer: c.Get(fiber.HeaderReferer), IP: ip})
 	var visitor uint64
 	var ok bool
 	if res.Class == track.Human {
-		visitor, ok = s.Visitors.VisitorHash(ip, ua, code)
+		visitor, ok = s.Visitors.VisitorHash(at, ip, ua, code)
 	}
-	s.Stats.RecordVisit(code, today(c), res, visitor, ok)
+	s.Stats.RecordVisit(code, stats.DayOf(at), res, visitor, ok)
 	s.Metrics.visits[res.Class].Inc()
 }
 

@@ -94,27 +94,32 @@ func (a *Aggregator) ObserveFlushes(f func(time.Duration, error)) { a.observe = 
 
 // AddMany counts one event under each of metrics, with one lookup.
 func (a *Aggregator) AddMany(code string, day Day, metrics ...Metric) {
+	a.count(code, day, metrics, 0, false)
+}
+
+// AddVisitor adds a visitor ID to the unique-visitor sketch of code and day.
+// Only the 64-bit ID enters the sketch; a sketch cannot give IDs back.
+func (a *Aggregator) AddVisitor(code string, day Day, visitor uint64) {
+	a.count(code, day, nil, visitor, true)
+}
+
+// count adds one event under each of metrics and, if hasVisitor, visitor to
+// the sketch, under one lock of the record's shard: a click does both.
+func (a *Aggregator) count(code string, day Day, metrics []Metric, visitor uint64, hasVisitor bool) {
 	s := a.shardOf(code)
 	s.mu.Lock()
 	r := s.record(code, day)
 	for _, m := range metrics {
 		r.Counts[m]++
 	}
+	if hasVisitor {
+		if r.Visitors == nil {
+			r.Visitors = hyperloglog.New14()
+		}
+		r.Visitors.InsertHash(visitor)
+	}
 	s.mu.Unlock()
 	a.pending.Add(int64(len(metrics)))
-}
-
-// AddVisitor adds a visitor ID to the unique-visitor sketch of code and day.
-// Only the 64-bit ID enters the sketch; a sketch cannot give IDs back.
-func (a *Aggregator) AddVisitor(code string, day Day, visitor uint64) {
-	s := a.shardOf(code)
-	s.mu.Lock()
-	r := s.record(code, day)
-	if r.Visitors == nil {
-		r.Visitors = hyperloglog.New14()
-	}
-	r.Visitors.InsertHash(visitor)
-	s.mu.Unlock()
 }
 
 func (a *Aggregator) shardOf(code string) *shard {

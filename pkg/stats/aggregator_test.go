@@ -244,7 +244,7 @@ func TestSameVisitorOnTwoDaysCountsOncePerDay(t *testing.T) {
 	const ua = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15"
 	human := track.Result{Class: track.Human}
 	click := func() {
-		id, ok := hasher.VisitorHash(ip, ua, "abc")
+		id, ok := hasher.VisitorHash(now, ip, ua, "abc")
 		if !ok {
 			t.Fatal("no visitor hash")
 		}

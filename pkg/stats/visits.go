@@ -77,10 +77,7 @@ func (a *Aggregator) RecordVisit(code string, day Day, r track.Result, visitor u
 			ms[3] = a.metrics.inApp.of(r.App)
 			n = 4
 		}
-		a.AddMany(code, day, ms[:n]...)
-		if hasVisitor {
-			a.AddVisitor(code, day, visitor)
-		}
+		a.count(code, day, ms[:n], visitor, hasVisitor)
 	case track.Preview:
 		a.Add(code, day, a.metrics.previews.of(r.App))
 	case track.Scanner:

@@ -89,17 +89,20 @@ func (h *Hasher) rotate(day int64) error {
 }
 
 // VisitorHash returns the visitor ID of (ip, userAgent) for code, under the
-// salt of the current UTC day, rotating it in memory when the day has
-// changed. It never touches the disk, and it allocates nothing for a user
+// salt of the UTC day of at (when the click came), rotating it in memory
+// when that day is a new one. A click from before the last rotation, which
+// a request begun just before midnight can be, takes the new salt: salts
+// only move forward, or they would churn at every midnight. It never
+// touches the disk or reads the clock, and it allocates nothing for a user
 // agent of usual length. ok is false only if no random salt could be made.
-func (h *Hasher) VisitorHash(ip netip.Addr, userAgent, code string) (id uint64, ok bool) {
-	today := dayOf(h.now())
+func (h *Hasher) VisitorHash(at time.Time, ip netip.Addr, userAgent, code string) (id uint64, ok bool) {
+	today := dayOf(at)
 	h.mu.RLock()
 	k0, k1, day := h.k0, h.k1, h.day
 	h.mu.RUnlock()
-	if today != day {
+	if today > day {
 		h.mu.Lock()
-		if today != h.day {
+		if today > h.day {
 			if err := h.rotate(today); err != nil {
 				h.mu.Unlock()
 				return 0, false

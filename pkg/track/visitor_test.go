@@ -33,17 +33,17 @@ func TestVisitorHashIsStableForADayAndSurvivesRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	first, ok := h.VisitorHash(alice, aliceUA, "abc")
+	first, ok := h.VisitorHash(clk.now(), alice, aliceUA, "abc")
 	if !ok {
 		t.Fatal("no hash")
 	}
-	if again, _ := h.VisitorHash(alice, aliceUA, "abc"); again != first {
+	if again, _ := h.VisitorHash(clk.now(), alice, aliceUA, "abc"); again != first {
 		t.Fatal("same visitor, same day: different IDs")
 	}
 	for name, other := range map[string]func() (uint64, bool){
-		"other code":    func() (uint64, bool) { return h.VisitorHash(alice, aliceUA, "abd") },
-		"other address": func() (uint64, bool) { return h.VisitorHash(netip.MustParseAddr("203.0.113.8"), aliceUA, "abc") },
-		"other agent":   func() (uint64, bool) { return h.VisitorHash(alice, aliceUA+" ", "abc") },
+		"other code":    func() (uint64, bool) { return h.VisitorHash(clk.now(), alice, aliceUA, "abd") },
+		"other address": func() (uint64, bool) { return h.VisitorHash(clk.now(), netip.MustParseAddr("203.0.113.8"), aliceUA, "abc") },
+		"other agent":   func() (uint64, bool) { return h.VisitorHash(clk.now(), alice, aliceUA+" ", "abc") },
 	} {
 		if id, _ := other(); id == first {
 			t.Errorf("%s: same ID", name)
@@ -57,7 +57,7 @@ func TestVisitorHashIsStableForADayAndSurvivesRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if id, _ := restarted.VisitorHash(alice, aliceUA, "abc"); id != first {
+	if id, _ := restarted.VisitorHash(clk.now(), alice, aliceUA, "abc"); id != first {
 		t.Fatal("a restart on the same day changed the visitor's ID: today's uniques would count twice")
 	}
 }
@@ -70,7 +70,7 @@ func TestSaltRotatesDailyAndTheOldOneIsGone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	monday, _ := h.VisitorHash(alice, aliceUA, "abc")
+	monday, _ := h.VisitorHash(clk.now(), alice, aliceUA, "abc")
 	if err := h.Persist(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -80,11 +80,11 @@ func TestSaltRotatesDailyAndTheOldOneIsGone(t *testing.T) {
 	}
 
 	clk.set(day1.Add(2 * time.Minute)) // past midnight UTC
-	tuesday, _ := h.VisitorHash(alice, aliceUA, "abc")
+	tuesday, _ := h.VisitorHash(clk.now(), alice, aliceUA, "abc")
 	if tuesday == monday {
 		t.Fatal("the same visitor on the next day has the same ID: days would be linkable")
 	}
-	if again, _ := h.VisitorHash(alice, aliceUA, "abc"); again != tuesday {
+	if again, _ := h.VisitorHash(clk.now(), alice, aliceUA, "abc"); again != tuesday {
 		t.Fatal("the new day's ID is not stable")
 	}
 	if err := h.Persist(ctx); err != nil {
@@ -99,7 +99,7 @@ func TestSaltRotatesDailyAndTheOldOneIsGone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if id, _ := replay.VisitorHash(alice, aliceUA, "abc"); id == monday {
+	if id, _ := replay.VisitorHash(clk.now(), alice, aliceUA, "abc"); id == monday {
 		t.Fatal("Monday's visitor ID was recomputed after its salt was replaced")
 	}
 }
@@ -109,8 +109,26 @@ func BenchmarkVisitorHash(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	at := time.Now()
 	b.ReportAllocs()
 	for b.Loop() {
-		h.VisitorHash(alice, aliceUA, "c7aCRHheh")
+		h.VisitorHash(at, alice, aliceUA, "c7aCRHheh")
+	}
+}
+
+// A click dated just before the salt's day, as a request begun before
+// midnight and finished after another's rotation is, keeps the new salt
+// instead of rotating back, which would split the new day's visitors.
+func TestSaltNeverRotatesBack(t *testing.T) {
+	midnight := time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC)
+	h, err := track.NewHasher(ctx, storetest.MustOpen(t), func() time.Time { return midnight.Add(-time.Second) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, _ := h.VisitorHash(midnight, alice, aliceUA, "abc")
+	late, _ := h.VisitorHash(midnight.Add(-time.Millisecond), alice, aliceUA, "abc")
+	again, _ := h.VisitorHash(midnight.Add(time.Second), alice, aliceUA, "abc")
+	if late != after || again != after {
+		t.Fatalf("IDs %x, %x, %x: the salt moved back and forth at midnight", after, late, again)
 	}
 }
