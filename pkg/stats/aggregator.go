@@ -286,12 +286,12 @@ func (a *Aggregator) takePending() (taken []pendingRecord, events int64) {
 // untouched, so a failed write can put it back.
 func mergeInto(delta *Record) func([]byte) ([]byte, error) {
 	return func(stored []byte) ([]byte, error) {
-		r := newRecord()
-		if stored != nil {
-			var err error
-			if r, err = DecodeRecord(stored); err != nil {
-				return nil, err
-			}
+		if stored == nil { // a new link-day, as most are when clicks spread wide
+			return EncodeRecord(delta)
+		}
+		r, err := DecodeRecord(stored)
+		if err != nil {
+			return nil, err
 		}
 		if err := r.add(delta); err != nil {
 			return nil, fmt.Errorf("merge day record: %w", err)

@@ -53,10 +53,15 @@ const (
 // sketch's estimate plus one (0 without a sketch), the number of counters,
 // each as (name length, name, value), all in uvarints, then the sketch's own
 // binary form (possibly empty).
-func EncodeRecord(r *Record) ([]byte, error) {
+func EncodeRecord(r *Record) ([]byte, error) { return encodeRecord(r, true) }
+
+// encodeRecord is EncodeRecord, with the estimate left out (0) unless
+// withEstimate: the log's records are never read by reports, and an
+// estimate costs as much as the rest of the encoding.
+func encodeRecord(r *Record, withEstimate bool) ([]byte, error) {
 	b := []byte{recordFormat}
 	var estimate uint64
-	if r.Visitors != nil {
+	if r.Visitors != nil && withEstimate {
 		estimate = r.Visitors.Estimate() + 1
 	}
 	b = binary.AppendUvarint(b, estimate)
@@ -174,7 +179,7 @@ func (r *Record) clone() *Record {
 func encodeBatch(records []pendingRecord) ([]byte, error) {
 	var b []byte
 	for _, p := range records {
-		rec, err := EncodeRecord(p.record)
+		rec, err := encodeRecord(p.record, false)
 		if err != nil {
 			return nil, err
 		}
