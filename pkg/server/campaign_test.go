@@ -3,17 +3,13 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
+	"fmt"
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/darkshare/darkshare/pkg/auth"
 	"github.com/darkshare/darkshare/pkg/link"
-	"github.com/darkshare/darkshare/pkg/stats"
-	"github.com/darkshare/darkshare/pkg/track"
 	"github.com/darkshare/darkshare/store"
 	"github.com/darkshare/darkshare/store/storetest"
 )
@@ -21,42 +17,7 @@ import (
 // newCampaignEnv is newTestEnv with a site-wide campaign and landing marker.
 func newCampaignEnv(t *testing.T, db *store.DB, campaign link.Campaign, marker bool) *testEnv {
 	t.Helper()
-	ctx := context.Background()
-	admin := auth.NewService(db, db)
-	token, err := admin.Bootstrap(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if token == "" {
-		if token, err = admin.ResetAdminToken(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
-	allow, err := link.ParseHostList(testAllowList)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const base = "https://s.test"
-	links, err := link.NewService(db, link.Policy{Allow: allow, BaseURL: base, Campaign: campaign, Marker: marker})
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	agg := stats.NewAggregator(db, log)
-	if err := agg.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
-	visitors, err := track.NewHasher(ctx, db, time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	app, err := New(Config{BaseURL: base, Logger: log, TrustedProxies: testProxies},
-		Deps{Links: links, Stats: agg, Auth: admin, Classifier: track.NewClassifier(), Visitors: visitors,
-			Metrics: NewMetrics(MetricsSources{Pending: agg.Pending, DBSize: db.Size}), Backup: db.Backup})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &testEnv{app: app, db: db, agg: agg, visitors: visitors, token: token, base: base}
+	return newTestEnvPolicy(t, db, "https://s.test", db, func(p *link.Policy) { p.Campaign, p.Marker = campaign, marker })
 }
 
 // location follows code and returns where the redirect points.
@@ -200,8 +161,11 @@ func TestPatchCampaignRefusals(t *testing.T) {
 		{`{"campaign":{"preset":"none"}}`, bearer(writer.Key), 403, "forbidden"},
 		{`{"campaign":{"preset":"none"}}`, bearer("dsk_not-a-key"), 401, "unauthorized"},
 	}
-	for _, tt := range tests {
-		resp, body := env.do(t, http.MethodPatch, "/api/v1/links/"+code, tt.body, tt.h)
+	for i, tt := range tests {
+		// Each from its own address: failures are rate-limited per address.
+		h := header{"X-Forwarded-For": fmt.Sprintf("198.51.100.%d", i+1)}
+		maps.Copy(h, tt.h)
+		resp, body := env.do(t, http.MethodPatch, "/api/v1/links/"+code, tt.body, h)
 		var got errorResult
 		if err := json.Unmarshal([]byte(body), &got); err != nil || resp.StatusCode != tt.status || got.Error.Code != tt.code || got.Error.Message == "" {
 			t.Errorf("PATCH %s: %d %s; want %d with error code %q and a message", tt.body, resp.StatusCode, body, tt.status, tt.code)

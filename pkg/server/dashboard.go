@@ -26,6 +26,16 @@ func (s *server) adminPage(c *fiber.Ctx) (pageBase, bool, error) {
 	return b, false, c.Redirect("/login?next="+url.QueryEscape(c.OriginalURL()), fiber.StatusSeeOther)
 }
 
+// adminPeriod is adminPage, and the period the query asks for.
+func (s *server) adminPeriod(c *fiber.Ctx) (pageBase, stats.Period, bool, error) {
+	b, ok, err := s.adminPage(c)
+	if !ok {
+		return b, stats.Period{}, false, err
+	}
+	p, err := period(c)
+	return b, p, err == nil, err
+}
+
 // period reads the period of a report page or export from the query.
 func period(c *fiber.Ctx) (stats.Period, error) {
 	return report.ParsePeriod(c.Query("days"), c.Query("from"), c.Query("to"), today(c))
@@ -67,12 +77,8 @@ func choiceOf(c *fiber.Ctx, p stats.Period) periodChoice {
 // dashboard is the site-wide report of a period, for an admin.
 func (s *server) dashboard() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		b, ok, err := s.adminPage(c)
+		b, p, ok, err := s.adminPeriod(c)
 		if !ok {
-			return err
-		}
-		p, err := period(c)
-		if err != nil {
 			return err
 		}
 		r, err := report.Build(c.UserContext(), s.Stats, s.Links, p, dashboardTop)
@@ -136,16 +142,12 @@ type channelRow struct {
 	stats.Breakdown
 }
 
-// dashboardPage is one page's report: its funnel by channel, and its page
+// pageReport is one page's report: its funnel by channel, and its page
 // views by landing class, for a period.
 func (s *server) pageReport() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		b, ok, err := s.adminPage(c)
+		b, p, ok, err := s.adminPeriod(c)
 		if !ok {
-			return err
-		}
-		p, err := period(c)
-		if err != nil {
 			return err
 		}
 		if c.Query("url") == "" {

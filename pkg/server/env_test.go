@@ -54,6 +54,12 @@ func newTestEnv(t testing.TB, db *store.DB, base string) *testEnv {
 // newTestEnvCounts is newTestEnv with click counts kept in counts.
 func newTestEnvCounts(t testing.TB, db *store.DB, base string, counts stats.Store) *testEnv {
 	t.Helper()
+	return newTestEnvPolicy(t, db, base, counts, func(*link.Policy) {})
+}
+
+// newTestEnvPolicy is newTestEnvCounts with the link policy changed by policy.
+func newTestEnvPolicy(t testing.TB, db *store.DB, base string, counts stats.Store, policy func(*link.Policy)) *testEnv {
+	t.Helper()
 	ctx := context.Background()
 	admin := auth.NewService(db, db)
 	token, err := admin.Bootstrap(ctx, "")
@@ -73,7 +79,9 @@ func newTestEnvCounts(t testing.TB, db *store.DB, base string, counts stats.Stor
 	if err != nil {
 		t.Fatal(err)
 	}
-	links, err := link.NewService(db, link.Policy{Allow: allow, Block: block, BaseURL: base, SelfTargets: []string{base + DemoPath}})
+	p := link.Policy{Allow: allow, Block: block, BaseURL: base, SelfTargets: []string{base + DemoPath}}
+	policy(&p)
+	links, err := link.NewService(db, p)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,12 +34,9 @@ type linkRow struct {
 // sends the visitor to the login form, which brings them back.
 func (s *server) linksPage() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		b, err := s.layout(c)
-		if err != nil {
+		b, ok, err := s.adminPage(c)
+		if !ok {
 			return err
-		}
-		if !b.Admin {
-			return c.Redirect("/login?next="+url.QueryEscape(c.OriginalURL()), fiber.StatusSeeOther)
 		}
 		q, err := listQuery(c)
 		if err != nil {

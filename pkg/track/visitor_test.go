@@ -41,9 +41,11 @@ func TestVisitorHashIsStableForADayAndSurvivesRestart(t *testing.T) {
 		t.Fatal("same visitor, same day: different IDs")
 	}
 	for name, other := range map[string]func() (uint64, bool){
-		"other code":    func() (uint64, bool) { return h.VisitorHash(clk.now(), alice, aliceUA, "abd") },
-		"other address": func() (uint64, bool) { return h.VisitorHash(clk.now(), netip.MustParseAddr("203.0.113.8"), aliceUA, "abc") },
-		"other agent":   func() (uint64, bool) { return h.VisitorHash(clk.now(), alice, aliceUA+" ", "abc") },
+		"other code": func() (uint64, bool) { return h.VisitorHash(clk.now(), alice, aliceUA, "abd") },
+		"other address": func() (uint64, bool) {
+			return h.VisitorHash(clk.now(), netip.MustParseAddr("203.0.113.8"), aliceUA, "abc")
+		},
+		"other agent": func() (uint64, bool) { return h.VisitorHash(clk.now(), alice, aliceUA+" ", "abc") },
 	} {
 		if id, _ := other(); id == first {
 			t.Errorf("%s: same ID", name)
