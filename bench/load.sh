@@ -8,6 +8,9 @@
 #   ROUNDS     ABBA pairs per comparison (default 3)
 #   CONNS      wrk connections (default 64)
 #   LINKS      links seeded and clicked at random (default 1000)
+#   SPREAD     how clicks pick links: uniform (default, the worst case for
+#              counting: nearly every click a new link-day at 1M links) or
+#              zipf (link i with odds 1/i, as real sharing concentrates)
 #   DS_PORT, BARE_PORT        ports on 127.0.0.1 (default 8180, 8181)
 #   IMPORT_MIN seed with `darkshare links import` from this many links on,
 #              when the binary has that command (default 20000)
@@ -18,6 +21,7 @@ DURATION=${DURATION:-10s}
 ROUNDS=${ROUNDS:-3}
 CONNS=${CONNS:-64}
 LINKS=${LINKS:-1000}
+SPREAD=${SPREAD:-uniform}
 DS_PORT=${DS_PORT:-8180}
 BARE_PORT=${BARE_PORT:-8181}
 IMPORT_MIN=${IMPORT_MIN:-20000}
@@ -39,6 +43,7 @@ for tool in go wrk curl taskset awk; do
 done
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive whole number"
 [[ $LINKS =~ ^[1-9][0-9]*$ ]] || die "LINKS must be a positive whole number"
+[[ $SPREAD == uniform || $SPREAD == zipf ]] || die "SPREAD must be uniform or zipf"
 if (($(nproc) < 2)); then
 	echo "warning: fewer than 2 cores: server and wrk share one; ratios still hold, absolute numbers do not" >&2
 	WRK_CPU=$SERVER_CPU
@@ -74,7 +79,7 @@ echo "- $(go version)"
 echo "- $(wrk -v 2>&1 | awk 'NR == 1 {print $1, $2}' || true)"
 echo "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ' (with uncommitted changes)')"
 echo "- load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (anything else busy skews the runs)"
-echo "- settings: DURATION=$DURATION ROUNDS=$ROUNDS CONNS=$CONNS LINKS=$LINKS; servers on core $SERVER_CPU, wrk on core $WRK_CPU"
+echo "- settings: DURATION=$DURATION ROUNDS=$ROUNDS CONNS=$CONNS LINKS=$LINKS SPREAD=$SPREAD; servers on core $SERVER_CPU, wrk on core $WRK_CPU"
 echo
 
 # --- build -------------------------------------------------------------------
@@ -177,8 +182,11 @@ if n <= 100000 then
   for i = 1, n do reqs[i] = wrk.format("GET", paths[i]) end
 end
 math.randomseed(os.time())
+local zipf = "$SPREAD" == "zipf"
 request = function()
   local i = math.random(n)
+  -- n^u for u uniform in [0, 1) is i with odds about 1/i.
+  if zipf then i = math.max(1, math.floor(n ^ math.random())) end
   if reqs then return reqs[i] end
   return wrk.format("GET", paths[i])
 end
@@ -289,7 +297,7 @@ dbsize() { stat -c %s "$TMP/d.db" | awk '{printf "%.1f MiB", $1 / 1048576}'; }
 echo "- seeded: $LINKS links; darkshare RSS $(rss), db $(dbsize)"
 echo
 
-abba "Redirects: GET /{code} of $LINKS links at random, desktop Chrome from Gmail (counted as clicks)" \
+abba "Redirects: GET /{code} of $LINKS links at random ($SPREAD), desktop Chrome from Gmail (counted as clicks)" \
 	"$TMP/click.lua" / "$TMP/click.lua" /
 CLICK_T=$TPUT_RATIO CLICK_P=$P99_RATIO CLICK_BARE=$BARE_RPS CLICK_DS=$DS_RPS
 

@@ -73,6 +73,9 @@ type LinkRow struct {
 // Build reads period and returns its report, with the top busiest pages
 // and links.
 func Build(ctx context.Context, counts Counts, links Links, period stats.Period, top int) (Report, error) {
+	if !period.Valid() {
+		return Report{}, stats.ErrPeriod
+	}
 	acc := accumulator{
 		ctx: ctx, links: links, period: period, codes: map[string]*linkCounts{},
 		siteViews: map[stats.Metric]uint64{}, pageViews: map[string]map[stats.Metric]uint64{},

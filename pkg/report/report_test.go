@@ -2,6 +2,7 @@ package report_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -77,6 +78,9 @@ func TestBuild(t *testing.T) {
 	}
 	if r.Views.Total != 8 || r.Views.DarkSocial != 3 || r.Views.DarkSocialShare != 0.375 {
 		t.Errorf("views %+v", r.Views)
+	}
+	if _, err := report.Build(ctx, agg, links, stats.Period{From: day, To: day - 1}, 1); !errors.Is(err, stats.ErrPeriod) {
+		t.Errorf("a period out of order: %v, want ErrPeriod", err)
 	}
 }
 
