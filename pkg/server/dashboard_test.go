@@ -166,6 +166,15 @@ func TestPageReport(t *testing.T) {
 	if resp, _ := env.do(t, http.MethodGet, "/dashboard/page", "", env.bearer()); resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("no url: %d", resp.StatusCode)
 	}
+	// A link's stats page leads the admin to its page's report, and shows
+	// a holder of the link's stats key no way to the rest.
+	wantHref := `href="/dashboard/page?url=https%3a%2f%2fnews.example.org%2fa"`
+	if _, page := env.do(t, http.MethodGet, "/stats/"+links["a-email"].Code, "", env.bearer()); !strings.Contains(page, wantHref) {
+		t.Errorf("the admin's stats page has no %s", wantHref)
+	}
+	if _, page := env.do(t, http.MethodGet, links["a-email"].StatsURL[len("https://s.test"):], "", nil); strings.Contains(page, "/dashboard/page") {
+		t.Error("a stats-key holder's stats page links to the dashboard")
+	}
 }
 
 // Exports give, for every link and day, the numbers the stats API gives.
