@@ -128,7 +128,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 			return err
 		})
 	}
-	preset := fs.String("campaign", envOr(getenv, "DARKSHARE_CAMPAIGN", string(link.PresetNone)), "campaign parameters added to targets on redirect: "+presetList())
+	preset := fs.String("campaign", envOr(getenv, "DARKSHARE_CAMPAIGN", string(link.PresetNone)), "campaign parameters added to targets on redirect: "+link.PresetNames())
 	fs.StringVar(&cfg.campaign.Name, "campaign-name", getenv("DARKSHARE_CAMPAIGN_NAME"), "campaign the visits are booked under (default "+link.DefaultCampaignName+"); for xtor, the declared IDs such as CS1-42")
 	fs.StringVar(&cfg.campaign.Template, "campaign-template", getenv("DARKSHARE_CAMPAIGN_TEMPLATE"), "query pairs of --campaign custom, with {channel}, {campaign} and {code}: src={channel}&med=dark-social&camp={campaign}")
 	fs.BoolVar(&cfg.landingMarker, "landing-marker", envBool(getenv, "DARKSHARE_LANDING_MARKER"), "add "+link.MarkerParam+"=<code> to targets on redirect, for the landing beacon")
@@ -153,14 +153,6 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	}
 	cfg.campaign = campaign
 	return cfg, nil
-}
-
-func presetList() string {
-	names := make([]string, len(link.Presets))
-	for i, p := range link.Presets {
-		names[i] = string(p)
-	}
-	return strings.Join(names, ", ")
 }
 
 func envOr(getenv func(string) string, name, fallback string) string {

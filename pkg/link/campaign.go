@@ -174,7 +174,7 @@ func (c Campaign) pairs() ([]pair, error) {
 	case PresetCustom:
 		return parseTemplate(c.Template)
 	}
-	return nil, invalidCampaign("unknown preset %q (known: %s)", c.Preset, presetNames())
+	return nil, invalidCampaign("unknown preset %q (known: %s)", c.Preset, PresetNames())
 }
 
 func sourceMediumCampaign(prefix string) []pair {
@@ -284,7 +284,8 @@ func parseValue(v string) ([]part, error) {
 	return parts, nil
 }
 
-func presetNames() string {
+// PresetNames lists the presets, comma-separated, for messages.
+func PresetNames() string {
 	names := make([]string, len(Presets))
 	for i, p := range Presets {
 		names[i] = string(p)
