@@ -285,13 +285,7 @@ func parseValue(v string) ([]part, error) {
 }
 
 // PresetNames lists the presets, comma-separated, for messages.
-func PresetNames() string {
-	names := make([]string, len(Presets))
-	for i, p := range Presets {
-		names[i] = string(p)
-	}
-	return strings.Join(names, ", ")
-}
+func PresetNames() string { return joinNames(Presets) }
 
 // destination is Campaign.Destination for a parsed campaign.
 func (p plan) destination(target string, ch Channel, code string, marker bool) (string, error) {

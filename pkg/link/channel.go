@@ -57,10 +57,13 @@ func ParseChannels(names []string) ([]Channel, error) {
 	return out, nil
 }
 
-func channelNames() string {
-	names := make([]string, len(Channels))
-	for i, c := range Channels {
-		names[i] = string(c)
+func channelNames() string { return joinNames(Channels) }
+
+// joinNames lists names comma-separated, for messages.
+func joinNames[T ~string](names []T) string {
+	s := make([]string, len(names))
+	for i, n := range names {
+		s[i] = string(n)
 	}
-	return strings.Join(names, ", ")
+	return strings.Join(s, ", ")
 }
