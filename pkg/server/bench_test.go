@@ -125,8 +125,9 @@ func checkClicked(b *testing.B, env *testEnv, path string) {
 	}
 }
 
-func BenchmarkRedirect(b *testing.B) {
-	env, h, paths := setupRedirect(b)
+// serveRedirects is the loop of the sequential redirect benchmarks: the
+// paths in turn, through one reused RequestCtx.
+func serveRedirects(b *testing.B, h fasthttp.RequestHandler, paths []string) {
 	ctx := newRedirectCtx(paths[0])
 	b.ReportAllocs()
 	i := 0
@@ -136,6 +137,11 @@ func BenchmarkRedirect(b *testing.B) {
 		}
 		i++
 	}
+}
+
+func BenchmarkRedirect(b *testing.B) {
+	env, h, paths := setupRedirect(b)
+	serveRedirects(b, h, paths)
 	b.StopTimer()
 	checkClicked(b, env, paths[0])
 }
@@ -175,15 +181,7 @@ func BenchmarkRedirectBareFiber(b *testing.B) {
 	for i := range paths {
 		paths[i] = "/bare" + strconv.Itoa(i)
 	}
-	ctx := newRedirectCtx(paths[0])
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		if err := serveRedirect(h, ctx, paths[i%len(paths)]); err != nil {
-			b.Fatal(err)
-		}
-		i++
-	}
+	serveRedirects(b, h, paths)
 }
 
 // newMintCtx returns a RequestCtx holding an admin mint request with body.

@@ -316,19 +316,10 @@ func TestBrowserLoginThenStats(t *testing.T) {
 			t.Fatalf("at %s, want /login?next=%s", u, url.QueryEscape(path))
 		}
 	}
-	logIn := func(token string) {
-		t.Helper()
-		run(t, ctx,
-			chromedp.WaitVisible(chromedp.ID("token")),
-			chromedp.SendKeys(chromedp.ID("token"), token),
-			chromedp.Click(chromedp.CSS("form.login button[type=submit]")),
-		)
-	}
-
 	run(t, ctx, chromedp.Navigate(env.base+emailPath))
 	wantLoginFor(emailPath)
 
-	logIn("not-the-token")
+	logIn(t, ctx, "not-the-token")
 	run(t, ctx, chromedp.WaitVisible(chromedp.CSS("p.error")))
 	if got := get(t, ctx, chromedp.Text(chromedp.CSS(".error"))); !strings.Contains(got, "not the admin token") {
 		t.Errorf("error shown: %q", got)
@@ -337,7 +328,7 @@ func TestBrowserLoginThenStats(t *testing.T) {
 		t.Fatalf("after a wrong token at %s, want /login", u)
 	}
 
-	logIn(env.token)
+	logIn(t, ctx, env.token)
 	run(t, ctx, chromedp.WaitVisible(chromedp.ID("clicks-total")))
 	if u := location(); u.Path != emailPath || u.RawQuery != "" {
 		t.Fatalf("after login at %s, want %s with no key", u, emailPath)
@@ -374,6 +365,17 @@ func TestBrowserLoginThenStats(t *testing.T) {
 	}
 	run(t, ctx, chromedp.Navigate(env.base+whatsappPath))
 	wantLoginFor(whatsappPath)
+}
+
+// logIn fills in and sends the login form the browser is on, or is on its
+// way to.
+func logIn(t *testing.T, ctx context.Context, token string) {
+	t.Helper()
+	run(t, ctx,
+		chromedp.WaitVisible(chromedp.ID("token")),
+		chromedp.SendKeys(chromedp.ID("token"), token),
+		chromedp.Click(chromedp.CSS("form.login button[type=submit]")),
+	)
 }
 
 // sessionCookieOf returns the browser's session cookie for base, or nil.

@@ -168,12 +168,10 @@ func (s *server) pageReport() fiber.Handler {
 			out.Total.Add(row.Breakdown)
 			out.Channels = append(out.Channels, row)
 		}
-		views, err := s.Stats.Summary(c.UserContext(), stats.PageKey(target), p)
-		if err != nil {
+		if out.Views, err = s.viewsOf(c, target, p); err != nil {
 			return err
 		}
-		v := stats.ViewBreakdownOf(views.Totals)
-		out.Views, out.ViewRows = v, viewRows(v)
+		out.ViewRows = viewRows(out.Views)
 		return s.page(c, fiber.StatusOK, "page.html", out)
 	}
 }

@@ -44,11 +44,9 @@ func TestBrowserDashboard(t *testing.T) {
 	run(t, ctx,
 		chromedp.EmulateViewport(1280, 900),
 		chromedp.Navigate(env.base+"/dashboard?days=30"),
-		chromedp.WaitVisible(chromedp.ID("token")),
-		chromedp.SendKeys(chromedp.ID("token"), env.token),
-		chromedp.Click(chromedp.CSS("form.login button[type=submit]")),
-		chromedp.WaitVisible(chromedp.ID("clicks-total")),
 	)
+	logIn(t, ctx, env.token)
+	run(t, ctx, chromedp.WaitVisible(chromedp.ID("clicks-total")))
 	if got := get(t, ctx, chromedp.Text(chromedp.ID("clicks-total"))); got != fmt.Sprint(wantClicks) {
 		t.Errorf("#clicks-total = %q, want %d", got, wantClicks)
 	}

@@ -22,11 +22,9 @@ func TestBrowserLinksPage(t *testing.T) {
 	run(t, ctx,
 		chromedp.EmulateViewport(1280, 800),
 		chromedp.Navigate(env.base+"/links"),
-		chromedp.WaitVisible(chromedp.ID("token")),
-		chromedp.SendKeys(chromedp.ID("token"), env.token),
-		chromedp.Click(chromedp.CSS("form.login button[type=submit]")),
-		chromedp.WaitVisible(chromedp.CSS("table.links")),
 	)
+	logIn(t, ctx, env.token)
+	run(t, ctx, chromedp.WaitVisible(chromedp.CSS("table.links")))
 	if rows := linkRows(t, ctx); len(rows) != 3 {
 		t.Fatalf("after login, %d rows, want every link (3): %q", len(rows), rows)
 	}

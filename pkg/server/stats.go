@@ -157,11 +157,17 @@ func (s *server) pageViews(c *fiber.Ctx, target string, links []link.Link) (view
 	for _, l := range links[1:] {
 		period.From = min(period.From, lifetime(l, now).From)
 	}
-	sum, err := s.Stats.Summary(c.UserContext(), stats.PageKey(target), period)
+	v, err := s.viewsOf(c, target, period)
+	return viewStats{ViewBreakdown: v, Method: track.LandingMethod}, err
+}
+
+// viewsOf reads the landing beacon's views of a page in period.
+func (s *server) viewsOf(c *fiber.Ctx, page string, period stats.Period) (stats.ViewBreakdown, error) {
+	sum, err := s.Stats.Summary(c.UserContext(), stats.PageKey(page), period)
 	if err != nil {
-		return viewStats{}, fmt.Errorf("views of %s: %w", target, err)
+		return stats.ViewBreakdown{}, fmt.Errorf("views of %s: %w", page, err)
 	}
-	return viewStats{ViewBreakdown: stats.ViewBreakdownOf(sum.Totals), Method: track.LandingMethod}, nil
+	return stats.ViewBreakdownOf(sum.Totals), nil
 }
 
 // linkStatsPage is the HTML view of linkStatsJSON. Without credentials it
