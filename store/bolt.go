@@ -27,22 +27,24 @@ import (
 // version 3 the keys bucket and links' disabled flag, version 4 replaced
 // the counts and uniques buckets by one record per link and day (days),
 // version 5 added the log of flushed deltas, version 6 put the day before
-// the code in the keys of days. Opening an older db creates the buckets
-// and migrates (see migrate.go).
-const SchemaVersion = 6
+// the code in the keys of days, version 7 added checkpoints (an older binary
+// would not read them, and lose their counts). Opening an older db creates
+// the buckets and migrates (see migrate.go).
+const SchemaVersion = 7
 
 // OpenTimeout bounds the wait for another process's lock on the file.
 const OpenTimeout = 2 * time.Second
 
 var (
-	bucketMeta     = []byte("meta")     // schema_version, admin_token_sha256
-	bucketLinks    = []byte("links")    // code -> JSON link.Link
-	bucketTargets  = []byte("targets")  // url \x00 channel -> code
-	bucketDays     = []byte("days")     // day(uint32 BE) code -> stats.Record: every counter and the visitor sketch
-	bucketLog      = []byte("log")      // sequence (uint64 BE) -> one flush's deltas, until folded into days
-	bucketSessions = []byte("sessions") // sha256(session id) -> expiry (unix ns, BE)
-	bucketSalts    = []byte("salts")    // day (int64 BE) -> the day's visitor salt; one entry at most
-	bucketKeys     = []byte("keys")     // api key id -> JSON apiKey (name, scopes, sha256 of the token)
+	bucketMeta     = []byte("meta")        // schema_version, admin_token_sha256
+	bucketLinks    = []byte("links")       // code -> JSON link.Link
+	bucketTargets  = []byte("targets")     // url \x00 channel -> code
+	bucketDays     = []byte("days")        // day(uint32 BE) code -> stats.Record: every counter and the visitor sketch
+	bucketLog      = []byte("log")         // sequence (uint64 BE) -> one flush's deltas, until a checkpoint or fold stands for them
+	bucketChecks   = []byte("checkpoints") // partition (uint32 BE) -> log sequence (uint64 BE), its unfolded counts
+	bucketSessions = []byte("sessions")    // sha256(session id) -> expiry (unix ns, BE)
+	bucketSalts    = []byte("salts")       // day (int64 BE) -> the day's visitor salt; one entry at most
+	bucketKeys     = []byte("keys")        // api key id -> JSON apiKey (name, scopes, sha256 of the token)
 
 	keySchemaVersion = []byte("schema_version")
 	keyAdminToken    = []byte("admin_token_sha256")
@@ -71,7 +73,7 @@ func Open(path string) (*DB, error) {
 }
 
 func initSchema(tx *bolt.Tx) error {
-	for _, name := range [][]byte{bucketMeta, bucketLinks, bucketTargets, bucketDays, bucketLog, bucketSessions, bucketSalts, bucketKeys} {
+	for _, name := range [][]byte{bucketMeta, bucketLinks, bucketTargets, bucketDays, bucketLog, bucketChecks, bucketSessions, bucketSalts, bucketKeys} {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("create bucket %s: %w", name, err)
 		}

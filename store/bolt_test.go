@@ -163,7 +163,7 @@ func TestDayRecordsMergeAndStayApart(t *testing.T) {
 	day := stats.Day(20000)
 	batch := []stats.Merge{addClicks("ab", day, 1), addClicks("ab", day+1, 2), addClicks("abc", day, 3)}
 	for range 2 {
-		if err := db.Fold(ctx, batch, 0); err != nil {
+		if err := db.Fold(ctx, batch, stats.Checkpoint{}, 0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -171,7 +171,7 @@ func TestDayRecordsMergeAndStayApart(t *testing.T) {
 		t.Fatalf("ab: %v; want day 20000: 2, day 20001: 4, and nothing of abc", got)
 	}
 	failing := stats.Merge{DayKey: stats.DayKey{Code: "ab", Day: day}, Apply: func([]byte) ([]byte, error) { return nil, errors.New("boom") }}
-	if err := db.Fold(ctx, []stats.Merge{addClicks("ab", day, 100), failing}, 0); err == nil {
+	if err := db.Fold(ctx, []stats.Merge{addClicks("ab", day, 100), failing}, stats.Checkpoint{}, 0); err == nil {
 		t.Fatal("a failing merge did not fail the write")
 	}
 	if got := clicksByDay(t, db, "ab"); got[day] != 2 {
@@ -179,7 +179,7 @@ func TestDayRecordsMergeAndStayApart(t *testing.T) {
 	}
 }
 
-func TestLogAppendAndFold(t *testing.T) {
+func TestLogCheckpointsAndFold(t *testing.T) {
 	db, _ := mustOpen(t)
 	first, err := db.AppendLog(ctx, []byte("one"))
 	if err != nil {
@@ -189,19 +189,29 @@ func TestLogAppendAndFold(t *testing.T) {
 	if err != nil || second <= first {
 		t.Fatalf("sequences %d then %d, %v", first, second, err)
 	}
+	if err := db.Fold(ctx, nil, stats.Checkpoint{Part: 3, Seq: first, Data: []byte("old")}, 0); err != nil {
+		t.Fatal(err)
+	}
 	failing := stats.Merge{DayKey: stats.DayKey{Code: "x", Day: 20001}, Apply: func([]byte) ([]byte, error) { return nil, errors.New("boom") }}
-	if err := db.Fold(ctx, []stats.Merge{failing}, second); err == nil {
+	if err := db.Fold(ctx, []stats.Merge{failing}, stats.Checkpoint{Part: 3, Seq: second, Data: []byte("new")}, second); err == nil {
 		t.Fatal("a failing fold succeeded")
 	}
 	if log, _ := db.Log(ctx); len(log) != 2 {
 		t.Fatalf("a failed fold deleted log entries: %v", log)
 	}
-	if err := db.Fold(ctx, []stats.Merge{addClicks("x", 20001, 5)}, first); err != nil {
+	if cps, _ := db.Checkpoints(ctx); len(cps) != 1 || string(cps[0].Data) != "old" || cps[0].Seq != first {
+		t.Fatalf("a failed fold replaced the checkpoint: %+v", cps)
+	}
+	if err := db.Fold(ctx, []stats.Merge{addClicks("x", 20001, 5)}, stats.Checkpoint{Part: 3, Seq: second, Data: []byte("new")}, first); err != nil {
 		t.Fatal(err)
 	}
 	log, err := db.Log(ctx)
 	if err != nil || len(log) != 1 || log[0].Seq != second || string(log[0].Data) != "two" {
-		t.Fatalf("after folding up to %d: %v, %v", first, log, err)
+		t.Fatalf("after cutting up to %d: %v, %v", first, log, err)
+	}
+	cps, err := db.Checkpoints(ctx)
+	if err != nil || len(cps) != 1 || cps[0].Part != 3 || cps[0].Seq != second || string(cps[0].Data) != "new" {
+		t.Fatalf("checkpoints after the fold: %+v, %v", cps, err)
 	}
 	if got := clicksByDay(t, db, "x"); got[20001] != 5 {
 		t.Fatalf("folded record: %v", got)

@@ -52,17 +52,38 @@ func (db *DB) Log(_ context.Context) ([]stats.LogEntry, error) {
 	return out, err
 }
 
+// Checkpoints implements stats.Store.
+func (db *DB) Checkpoints(_ context.Context) ([]stats.Checkpoint, error) {
+	var out []stats.Checkpoint
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketChecks).ForEach(func(k, v []byte) error {
+			if len(k) != 4 || len(v) < 8 {
+				return fmt.Errorf("malformed checkpoint %x", k)
+			}
+			out = append(out, stats.Checkpoint{
+				Part: int(binary.BigEndian.Uint32(k)), Seq: binary.BigEndian.Uint64(v), Data: bytes.Clone(v[8:]),
+			})
+			return nil
+		})
+	})
+	return out, err
+}
+
 // Fold implements stats.Store: one transaction, all or nothing, one put per
-// link and day, and the folded log entries deleted with them.
-func (db *DB) Fold(_ context.Context, merges []stats.Merge, upTo uint64) error {
+// link and day, the checkpoint, and the log entries it cuts deleted.
+func (db *DB) Fold(_ context.Context, merges []stats.Merge, cp stats.Checkpoint, cutLog uint64) error {
 	return db.bolt.Update(func(tx *bolt.Tx) error {
 		if err := mergeDays(tx, merges); err != nil {
 			return err
 		}
+		v := append(binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(cp.Data)), cp.Seq), cp.Data...)
+		if err := tx.Bucket(bucketChecks).Put(binary.BigEndian.AppendUint32(nil, uint32(cp.Part)), v); err != nil {
+			return fmt.Errorf("put checkpoint %d: %w", cp.Part, err)
+		}
 		c := tx.Bucket(bucketLog).Cursor()
-		for k, _ := c.First(); k != nil && binary.BigEndian.Uint64(k) <= upTo; k, _ = c.First() {
+		for k, _ := c.First(); k != nil && binary.BigEndian.Uint64(k) <= cutLog; k, _ = c.First() {
 			if err := c.Delete(); err != nil {
-				return fmt.Errorf("delete folded log entry: %w", err)
+				return fmt.Errorf("delete a log entry: %w", err)
 			}
 		}
 		return nil

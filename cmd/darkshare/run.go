@@ -291,9 +291,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return errors.Join(serveErr, fmt.Errorf("final flush lost %d clicks: %w", agg.Pending(), err))
 	}
 	// Not needed for safety (the log is replayed at start), but a clean stop
-	// leaves every count in the day records.
-	if err := agg.Fold(context.Background()); err != nil {
-		log.Error("fold at shutdown; the next start folds instead", "err", err)
+	// leaves the log empty, so the next start reads only checkpoints.
+	if err := agg.Checkpoint(context.Background()); err != nil {
+		log.Error("checkpoint at shutdown; the next start replays the log instead", "err", err)
 	}
 	return serveErr
 }

@@ -22,10 +22,9 @@ const shardCount = 64
 //
 // Counts live in three places: pending (in memory only, since the last
 // flush), unfolded (appended to the store's log by a flush, and kept in
-// memory merged per link and day), and folded into the store's day records.
-// A fold writes the unfolded counts into the records every foldEvery, or
-// sooner when there are many: each record is then written once for many
-// flushes, which is what keeps flushes cheap when clicks spread over a
+// memory merged per link and day, see partition.go), and folded into the
+// store's day records. Each record is written to the day records once for
+// many flushes, which is what keeps flushes cheap when clicks spread over a
 // million links.
 type Aggregator struct {
 	store  Store
@@ -36,10 +35,10 @@ type Aggregator struct {
 	// sees every count in exactly one of the three places. It also guards
 	// the fields below it.
 	flushMu    sync.RWMutex
-	unfolded   map[string]map[Day]*Record // by code, then day
-	unfoldedN  int                        // records in unfolded
-	loggedUpTo uint64                     // sequence of the last log entry in unfolded
-	lastFold   time.Time
+	parts      [partitionCount]partition // the unfolded counts
+	unfoldedN  int                       // records in parts
+	loggedUpTo uint64                    // sequence of the last log entry in parts
+	nextPart   int                       // the next step's partition
 
 	pending   atomic.Int64
 	lastError atomic.Pointer[flushFailure]
@@ -63,7 +62,7 @@ type flushFailure struct {
 func NewAggregator(store Store, log *slog.Logger) *Aggregator {
 	a := &Aggregator{
 		store: store, seed: maphash.MakeSeed(), log: log, metrics: newVisitMetrics(),
-		observe: func(time.Duration, error) {}, unfolded: map[string]map[Day]*Record{}, lastFold: time.Now(),
+		observe: func(time.Duration, error) {},
 	}
 	for i := range a.shards {
 		a.shards[i].records = make(map[DayKey]*Record)
@@ -129,35 +128,9 @@ func (a *Aggregator) shardOf(code string) *shard {
 // Pending returns the number of events not yet written.
 func (a *Aggregator) Pending() int64 { return a.pending.Load() }
 
-// When a flush folds too: after foldEvery, or once this many link-days
-// wait in memory (which bounds that memory).
-const (
-	foldEvery   = 30 * time.Second
-	maxUnfolded = 100_000
-)
-
-// Open reads the log entries a previous run flushed but did not fold, so
-// that they count. Call it once, before anything is recorded.
-func (a *Aggregator) Open(ctx context.Context) error {
-	a.flushMu.Lock()
-	defer a.flushMu.Unlock()
-	entries, err := a.store.Log(ctx)
-	if err != nil {
-		return fmt.Errorf("read the click log: %w", err)
-	}
-	for _, e := range entries {
-		records, err := decodeBatch(e.Data)
-		if err != nil {
-			return fmt.Errorf("decode click log entry %d: %w", e.Seq, err)
-		}
-		a.unfold(records)
-		a.loggedUpTo = e.Seq
-	}
-	return nil
-}
-
 // Flush appends every pending record to the store's log in one
-// transaction, and folds when it is time. On failure the records stay
+// transaction, then folds or checkpoints one partition of the unfolded
+// counts. On failure the records stay
 // pending, to be retried by the next flush, and the error is returned and
 // remembered for Healthy.
 func (a *Aggregator) Flush(ctx context.Context) error {
@@ -172,26 +145,10 @@ func (a *Aggregator) Flush(ctx context.Context) error {
 		}
 		a.pending.Add(-events)
 	}
-	if a.unfoldedN >= maxUnfolded || (a.unfoldedN > 0 && time.Since(a.lastFold) >= foldEvery) {
-		if err := a.fold(ctx); err != nil {
-			return a.failed(err)
-		}
-	}
-	a.lastError.Store(nil)
-	return nil
-}
-
-// Fold writes every flushed count into the day records now. Call it at
-// shutdown, after the last Flush, so the log is empty on a clean stop.
-func (a *Aggregator) Fold(ctx context.Context) error {
-	a.flushMu.Lock()
-	defer a.flushMu.Unlock()
-	if a.unfoldedN == 0 {
-		return nil
-	}
-	if err := a.fold(ctx); err != nil {
+	if err := a.step(ctx, time.Now()); err != nil {
 		return a.failed(err)
 	}
+	a.lastError.Store(nil)
 	return nil
 }
 
@@ -212,47 +169,8 @@ func (a *Aggregator) appendLog(ctx context.Context, taken []pendingRecord) error
 		return err
 	}
 	// The records are ours now: pending maps were swapped out.
-	a.unfold(taken)
+	a.unfold(taken, time.Now())
 	a.loggedUpTo = seq
-	return nil
-}
-
-// unfold merges records into the unfolded counts; the caller holds flushMu.
-func (a *Aggregator) unfold(records []pendingRecord) {
-	for _, p := range records {
-		days := a.unfolded[p.Code]
-		if days == nil {
-			days = make(map[Day]*Record)
-			a.unfolded[p.Code] = days
-		}
-		if cur := days[p.Day]; cur != nil {
-			_ = cur.add(p.record) // every sketch has one precision: cannot fail
-			continue
-		}
-		days[p.Day] = p.record
-		a.unfoldedN++
-	}
-}
-
-// fold writes the unfolded counts into the day records and drops the log
-// they came from, in one transaction; the caller holds flushMu. On failure
-// they stay unfolded, and are tried again at the next flush.
-func (a *Aggregator) fold(ctx context.Context) error {
-	merges := make([]Merge, 0, a.unfoldedN)
-	for code, days := range a.unfolded {
-		for day, r := range days {
-			merges = append(merges, Merge{DayKey: DayKey{Code: code, Day: day}, Apply: mergeInto(r)})
-		}
-	}
-	// Keys in order make the store's B-tree writes sequential.
-	slices.SortFunc(merges, func(x, y Merge) int { return compareDayKeys(x.DayKey, y.DayKey) })
-	start := time.Now()
-	err := a.store.Fold(ctx, merges, a.loggedUpTo)
-	a.observe(time.Since(start), err)
-	if err != nil {
-		return fmt.Errorf("fold %d day records: %w", len(merges), err)
-	}
-	a.unfolded, a.unfoldedN, a.lastFold = map[string]map[Day]*Record{}, 0, time.Now()
 	return nil
 }
 
@@ -377,7 +295,7 @@ func (a *Aggregator) Summary(ctx context.Context, code string, period Period) (S
 		}
 		byDay[sr.Day] = r
 	}
-	for day, unfolded := range a.unfolded[code] {
+	for day, unfolded := range a.parts[partitionOf(code)].records[code] {
 		if !period.Contains(day) {
 			continue
 		}

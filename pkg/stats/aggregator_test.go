@@ -3,12 +3,14 @@ package stats_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
 	"math/rand/v2"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -116,11 +118,11 @@ func (f *flakyStore) AppendLog(ctx context.Context, data []byte) (uint64, error)
 	return f.Store.AppendLog(ctx, data)
 }
 
-func (f *flakyStore) Fold(ctx context.Context, m []stats.Merge, upTo uint64) error {
+func (f *flakyStore) Fold(ctx context.Context, m []stats.Merge, cp stats.Checkpoint, cutLog uint64) error {
 	if f.fail.Load() {
 		return errors.New("injected write failure")
 	}
-	return f.Store.Fold(ctx, m, upTo)
+	return f.Store.Fold(ctx, m, cp, cutLog)
 }
 
 func TestFailedFlushKeepsCountsAndRetries(t *testing.T) {
@@ -346,5 +348,61 @@ func TestFailedFoldKeepsCountsAndRetries(t *testing.T) {
 	}
 	if got := totalClicks(t, fs.Store, "abc"); got != 1 {
 		t.Fatalf("%d clicks stored, want exactly 1", got)
+	}
+}
+
+// Each flush checkpoints one partition; a checkpoint stands for the log
+// entries before it, which are then cut. Through rounds of flushes, some of
+// them failing, a restart at any point reads every click exactly once, and
+// the log stays about a round long.
+func TestCheckpointsCutTheLogAndCountOnce(t *testing.T) {
+	db := storetest.MustOpen(t)
+	fs := &flakyStore{Store: db}
+	agg := stats.NewAggregator(fs, discard)
+	if err := agg.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	codes := make([]string, 300)
+	for i := range codes {
+		codes[i] = fmt.Sprintf("c%d", i)
+	}
+	const flushes = 80 // two and a half rounds of 32 partitions
+	stored := uint64(0)
+	for i := range flushes {
+		for _, c := range codes {
+			agg.AddMany(c, 20000+stats.Day(i%2), stats.Clicks)
+		}
+		fs.fail.Store(i%7 == 3)
+		if err := agg.Flush(ctx); err == nil {
+			stored = uint64(i + 1)
+		} else if i%7 != 3 {
+			t.Fatalf("flush %d: %v", i, err)
+		}
+		if got := totalClicks(t, db, codes[i%len(codes)]); got != stored {
+			t.Fatalf("after flush %d, a restart reads %d clicks of %s, want %d", i, got, codes[i%len(codes)], stored)
+		}
+	}
+	if log, _ := db.Log(ctx); len(log) > 40 {
+		t.Fatalf("the log holds %d entries after %d flushes; checkpoints should cut it to about 32", len(log), flushes)
+	}
+	if err := agg.Checkpoint(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if log, _ := db.Log(ctx); len(log) != 0 {
+		t.Fatalf("the log holds %d entries after a checkpoint of every partition", len(log))
+	}
+	for _, c := range codes {
+		if got := totalClicks(t, db, c); got != flushes {
+			t.Fatalf("%s: %d clicks after the checkpoints, want %d", c, got, flushes)
+		}
+	}
+	if err := agg.Fold(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if cps, _ := db.Checkpoints(ctx); slices.ContainsFunc(cps, func(cp stats.Checkpoint) bool { return len(cp.Data) > 1 }) {
+		t.Fatal("a checkpoint still holds counts after a fold of every partition")
+	}
+	if got := totalClicks(t, db, codes[7]); got != flushes {
+		t.Fatalf("%d clicks after the fold, want %d", got, flushes)
 	}
 }

@@ -56,9 +56,11 @@ func (a *Aggregator) inMemory(period Period) map[Day]map[string]*Record {
 		}
 		keys[key] = r.clone()
 	}
-	for code, days := range a.unfolded {
-		for day, r := range days {
-			add(code, day, r)
+	for i := range a.parts {
+		for code, days := range a.parts[i].records {
+			for day, r := range days {
+				add(code, day, r)
+			}
 		}
 	}
 	for i := range a.shards {

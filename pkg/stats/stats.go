@@ -72,22 +72,35 @@ type LogEntry struct {
 	Data []byte
 }
 
-// Store keeps day records and the log of flushed deltas not yet folded into
-// them. It is implemented outside this package (store/).
+// Checkpoint is the unfolded counts of one partition of the codes, standing
+// for every log entry up to and including Seq.
+type Checkpoint struct {
+	Part int
+	Seq  uint64
+	Data []byte
+}
+
+// Store keeps day records, the log of flushed deltas not yet folded into
+// them, and the checkpoints that let the log be cut. It is implemented
+// outside this package (store/).
 //
 // Flushes append to the log: sequential keys, cheap however many links they
-// touch. Folds merge the log into the day records far less often, so that a
-// record written by a fold has collected many flushes' counts.
+// touch. Checkpoints rewrite one partition's unfolded counts as one value,
+// also cheap. Folds merge them into the day records far less often, so that
+// a record written by a fold has collected many flushes' counts.
 type Store interface {
 	// AppendLog durably appends one flush's deltas and returns its sequence
 	// number, larger than any before.
 	AppendLog(ctx context.Context, data []byte) (uint64, error)
-	// Log returns the entries not yet folded, in order. The caller owns them.
+	// Log returns the entries not yet cut, in order. The caller owns them.
 	Log(ctx context.Context) ([]LogEntry, error)
-	// Fold applies merges to the day records and deletes the log entries up
-	// to and including upTo, in one atomic transaction: after an error,
-	// nothing was applied or deleted.
-	Fold(ctx context.Context, merges []Merge, upTo uint64) error
+	// Checkpoints returns the checkpoint of every partition that has one.
+	// The caller owns them.
+	Checkpoints(ctx context.Context) ([]Checkpoint, error)
+	// Fold applies merges to the day records, replaces the checkpoint of
+	// cp.Part with cp, and deletes the log entries up to and including
+	// cutLog, in one atomic transaction: after an error, nothing changed.
+	Fold(ctx context.Context, merges []Merge, cp Checkpoint, cutLog uint64) error
 	// Records returns the stored day records of code in period, in day
 	// order. The caller owns the bytes.
 	Records(ctx context.Context, code string, period Period) ([]StoredRecord, error)
