@@ -10,8 +10,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/axiomhq/hyperloglog"
 )
 
 const shardCount = 64
@@ -49,7 +47,7 @@ type Aggregator struct {
 
 type shard struct {
 	mu      sync.Mutex
-	records map[DayKey]*Record
+	records map[DayKey]*tally
 	_       [48]byte // keep shards on separate cache lines
 }
 
@@ -65,17 +63,17 @@ func NewAggregator(store Store, log *slog.Logger) *Aggregator {
 		observe: func(time.Duration, error) {},
 	}
 	for i := range a.shards {
-		a.shards[i].records = make(map[DayKey]*Record)
+		a.shards[i].records = make(map[DayKey]*tally)
 	}
 	return a
 }
 
 // record returns the pending record of code and day; the caller holds s.mu.
-func (s *shard) record(code string, day Day) *Record {
+func (s *shard) record(code string, day Day) *tally {
 	k := DayKey{Code: code, Day: day}
 	r := s.records[k]
 	if r == nil {
-		r = newRecord()
+		r = &tally{}
 		s.records[k] = r
 	}
 	return r
@@ -109,13 +107,10 @@ func (a *Aggregator) count(code string, day Day, metrics []Metric, visitor uint6
 	s.mu.Lock()
 	r := s.record(code, day)
 	for _, m := range metrics {
-		r.Counts[m]++
+		r.add(m, 1)
 	}
 	if hasVisitor {
-		if r.Visitors == nil {
-			r.Visitors = hyperloglog.New14()
-		}
-		r.Visitors.InsertHash(visitor)
+		r.addVisitor(visitor)
 	}
 	s.mu.Unlock()
 	a.pending.Add(int64(len(metrics)))
@@ -176,7 +171,7 @@ func (a *Aggregator) appendLog(ctx context.Context, taken []pendingRecord) error
 
 type pendingRecord struct {
 	DayKey
-	record *Record
+	t *tally
 }
 
 func (a *Aggregator) takePending() (taken []pendingRecord, events int64) {
@@ -184,17 +179,15 @@ func (a *Aggregator) takePending() (taken []pendingRecord, events int64) {
 		s := &a.shards[i]
 		// Only a map swapped out is read after unlocking: an empty map left
 		// in place is written by Add meanwhile.
-		var records map[DayKey]*Record
+		var records map[DayKey]*tally
 		s.mu.Lock()
 		if len(s.records) > 0 {
-			records, s.records = s.records, make(map[DayKey]*Record, len(s.records))
+			records, s.records = s.records, make(map[DayKey]*tally, len(s.records))
 		}
 		s.mu.Unlock()
-		for k, r := range records {
-			taken = append(taken, pendingRecord{DayKey: k, record: r})
-			for _, n := range r.Counts {
-				events += int64(n)
-			}
+		for k, t := range records {
+			taken = append(taken, pendingRecord{DayKey: k, t: t})
+			events += t.events()
 		}
 	}
 	return taken, events
@@ -202,16 +195,16 @@ func (a *Aggregator) takePending() (taken []pendingRecord, events int64) {
 
 // mergeInto returns a merge of delta into a stored record. It leaves delta
 // untouched, so a failed write can put it back.
-func mergeInto(delta *Record) func([]byte) ([]byte, error) {
+func mergeInto(delta *tally) func([]byte) ([]byte, error) {
 	return func(stored []byte) ([]byte, error) {
 		if stored == nil { // a new link-day, as most are when clicks spread wide
-			return EncodeRecord(delta)
+			return EncodeRecord(delta.record())
 		}
 		r, err := DecodeRecord(stored)
 		if err != nil {
 			return nil, err
 		}
-		if err := r.add(delta); err != nil {
+		if err := delta.addTo(r); err != nil {
 			return nil, fmt.Errorf("merge day record: %w", err)
 		}
 		return EncodeRecord(r)
@@ -223,9 +216,9 @@ func (a *Aggregator) restore(taken []pendingRecord) {
 		s := a.shardOf(p.Code)
 		s.mu.Lock()
 		if cur := s.records[p.DayKey]; cur != nil {
-			_ = p.record.add(cur) // same sketch precision: cannot fail
+			p.t.merge(cur)
 		}
-		s.records[p.DayKey] = p.record
+		s.records[p.DayKey] = p.t
 		s.mu.Unlock()
 	}
 }
@@ -295,14 +288,17 @@ func (a *Aggregator) Summary(ctx context.Context, code string, period Period) (S
 		}
 		byDay[sr.Day] = r
 	}
-	for day, unfolded := range a.parts[partitionOf(code)].records[code] {
-		if !period.Contains(day) {
-			continue
-		}
+	add := func(day Day, t *tally) {
 		if r := byDay[day]; r != nil {
-			err = errors.Join(err, r.add(unfolded))
+			err = errors.Join(err, t.addTo(r))
 		} else {
-			byDay[day] = unfolded.clone()
+			byDay[day] = t.record()
+		}
+	}
+	unfolded := a.parts[partitionOf(code)].records
+	for day := period.From; day <= period.To && len(unfolded) > 0; day++ {
+		if t := unfolded[DayKey{Code: code, Day: day}]; t != nil {
+			add(day, t)
 		}
 	}
 	s := a.shardOf(code)
@@ -311,11 +307,7 @@ func (a *Aggregator) Summary(ctx context.Context, code string, period Period) (S
 		if k.Code != code || !period.Contains(k.Day) {
 			continue
 		}
-		if r := byDay[k.Day]; r != nil {
-			err = errors.Join(err, r.add(pending))
-		} else {
-			byDay[k.Day] = pending.clone()
-		}
+		add(k.Day, pending)
 	}
 	s.mu.Unlock()
 	if err != nil {

@@ -28,8 +28,7 @@ const (
 // partition is the unfolded counts of the codes whose partitionOf is its
 // index; the aggregator's flushMu guards it.
 type partition struct {
-	records map[string]map[Day]*Record // by code, then day
-	n       int                        // records
+	records map[DayKey]*tally
 	// checkpointed is the log entry its checkpoint stands for (0: none);
 	// dirty tells whether a later entry holds counts of the partition.
 	checkpointed uint64
@@ -52,33 +51,27 @@ func partitionOf(code string) int {
 func (a *Aggregator) unfold(records []pendingRecord, now time.Time) {
 	for _, p := range records {
 		part := &a.parts[partitionOf(p.Code)]
-		if part.n == 0 {
+		if len(part.records) == 0 {
 			part.oldest = now
 		}
 		part.dirty = true
-		if part.add(p.Code, p.Day, p.record) {
+		if part.add(p) {
 			a.unfoldedN++
 		}
 	}
 }
 
-// add merges r into the partition's record of code and day, or keeps r as
-// it, and reports whether it is a new link-day.
-func (part *partition) add(code string, day Day, r *Record) bool {
+// add merges p into the partition's tally of its link-day, or keeps p's
+// tally as it is, and reports whether it is a new link-day.
+func (part *partition) add(p pendingRecord) bool {
 	if part.records == nil {
-		part.records = make(map[string]map[Day]*Record)
+		part.records = make(map[DayKey]*tally)
 	}
-	days := part.records[code]
-	if days == nil {
-		days = make(map[Day]*Record)
-		part.records[code] = days
-	}
-	if cur := days[day]; cur != nil {
-		_ = cur.add(r) // every sketch has one precision: cannot fail
+	if cur := part.records[p.DayKey]; cur != nil {
+		cur.merge(p.t)
 		return false
 	}
-	days[day] = r
-	part.n++
+	part.records[p.DayKey] = p.t
 	return true
 }
 
@@ -88,7 +81,7 @@ func (a *Aggregator) step(ctx context.Context, now time.Time) error {
 	i := a.nextPart
 	part := &a.parts[i]
 	switch {
-	case part.n > 0 && (now.Sub(part.oldest) >= foldAfter || a.unfoldedN > maxUnfolded):
+	case len(part.records) > 0 && (now.Sub(part.oldest) >= foldAfter || a.unfoldedN > maxUnfolded):
 		if err := a.foldPartition(ctx, i); err != nil {
 			return err
 		}
@@ -106,30 +99,26 @@ func (a *Aggregator) step(ctx context.Context, now time.Time) error {
 // stay unfolded, to be tried again.
 func (a *Aggregator) foldPartition(ctx context.Context, i int) error {
 	part := &a.parts[i]
-	merges := make([]Merge, 0, part.n)
-	for code, days := range part.records {
-		for day, r := range days {
-			merges = append(merges, Merge{DayKey: DayKey{Code: code, Day: day}, Apply: mergeInto(r)})
-		}
+	merges := make([]Merge, 0, len(part.records))
+	for k, t := range part.records {
+		merges = append(merges, Merge{DayKey: k, Apply: mergeInto(t)})
 	}
 	// Keys in order make the store's B-tree writes sequential.
 	slices.SortFunc(merges, func(x, y Merge) int { return compareDayKeys(x.DayKey, y.DayKey) })
 	if err := a.save(ctx, i, merges, nil); err != nil {
 		return fmt.Errorf("fold %d day records: %w", len(merges), err)
 	}
-	a.unfoldedN -= part.n
-	part.records, part.n = nil, 0
+	a.unfoldedN -= len(part.records)
+	part.records = nil
 	return nil
 }
 
 // checkpoint writes the unfolded counts of partition i as its checkpoint.
 func (a *Aggregator) checkpoint(ctx context.Context, i int) error {
 	part := &a.parts[i]
-	records := make([]pendingRecord, 0, part.n)
-	for code, days := range part.records {
-		for day, r := range days {
-			records = append(records, pendingRecord{DayKey: DayKey{Code: code, Day: day}, record: r})
-		}
+	records := make([]pendingRecord, 0, len(part.records))
+	for k, t := range part.records {
+		records = append(records, pendingRecord{DayKey: k, t: t})
 	}
 	if err := a.save(ctx, i, nil, records); err != nil {
 		return fmt.Errorf("checkpoint %d day records: %w", len(records), err)
@@ -229,7 +218,7 @@ func (a *Aggregator) Open(ctx context.Context) error {
 // partition.
 func (a *Aggregator) Fold(ctx context.Context) error {
 	return a.everyPartition(ctx, func(i int) error {
-		if a.parts[i].n == 0 && !a.parts[i].dirty {
+		if len(a.parts[i].records) == 0 && !a.parts[i].dirty {
 			return nil
 		}
 		return a.foldPartition(ctx, i)

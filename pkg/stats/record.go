@@ -53,15 +53,10 @@ const (
 // sketch's estimate plus one (0 without a sketch), the number of counters,
 // each as (name length, name, value), all in uvarints, then the sketch's own
 // binary form (possibly empty).
-func EncodeRecord(r *Record) ([]byte, error) { return encodeRecord(r, true) }
-
-// encodeRecord is EncodeRecord, with the estimate left out (0) unless
-// withEstimate: the log's records are never read by reports, and an
-// estimate costs as much as the rest of the encoding.
-func encodeRecord(r *Record, withEstimate bool) ([]byte, error) {
+func EncodeRecord(r *Record) ([]byte, error) {
 	b := []byte{recordFormat}
 	var estimate uint64
-	if r.Visitors != nil && withEstimate {
+	if r.Visitors != nil {
 		estimate = r.Visitors.Estimate() + 1
 	}
 	b = binary.AppendUvarint(b, estimate)
@@ -143,26 +138,34 @@ func readCounters(data []byte, counter func(name []byte, v uint64)) (estimate ui
 		}
 		data = data[n:]
 	}
+	sketch, err = readCounterList(data, counter)
+	return estimate, sketch, err
+}
+
+// readCounterList calls counter with each counter of a list (their number,
+// then each as name length, name, value, in uvarints) and returns what
+// follows the list.
+func readCounterList(data []byte, counter func(name []byte, v uint64)) (rest []byte, err error) {
 	count, n := binary.Uvarint(data)
 	if n <= 0 || count > uint64(len(data)) {
-		return 0, nil, errRecord
+		return nil, errRecord
 	}
 	data = data[n:]
 	for range count {
 		l, n := binary.Uvarint(data)
 		if n <= 0 || l > uint64(len(data)-n) {
-			return 0, nil, errRecord
+			return nil, errRecord
 		}
 		name := data[n : n+int(l)]
 		data = data[n+int(l):]
 		v, n := binary.Uvarint(data)
 		if n <= 0 {
-			return 0, nil, errRecord
+			return nil, errRecord
 		}
 		counter(name, v)
 		data = data[n:]
 	}
-	return estimate, data, nil
+	return data, nil
 }
 
 // clone returns a deep copy of r.
@@ -174,13 +177,14 @@ func (r *Record) clone() *Record {
 	return c
 }
 
-// encodeBatch writes pending records as one log entry: for each, the code's
-// length and bytes, the day, and the record's length and bytes, in uvarints.
+// encodeBatch writes pending records as one log entry or checkpoint: for
+// each, the code's length and bytes, the day, and the tally's length and
+// bytes, in uvarints.
 func encodeBatch(records []pendingRecord) ([]byte, error) {
-	var b []byte
+	var b, rec []byte
 	for _, p := range records {
-		rec, err := encodeRecord(p.record, false)
-		if err != nil {
+		var err error
+		if rec, err = p.t.appendBinary(rec[:0]); err != nil {
 			return nil, err
 		}
 		b = binary.AppendUvarint(b, uint64(len(p.Code)))
@@ -195,6 +199,7 @@ func encodeBatch(records []pendingRecord) ([]byte, error) {
 // decodeBatch reads what encodeBatch wrote.
 func decodeBatch(data []byte) ([]pendingRecord, error) {
 	var out []pendingRecord
+	names := make(map[string]Metric)
 	field := func() ([]byte, bool) {
 		l, n := binary.Uvarint(data)
 		if n <= 0 || l > uint64(len(data)-n) {
@@ -218,11 +223,11 @@ func decodeBatch(data []byte) ([]pendingRecord, error) {
 		if !ok {
 			return nil, errRecord
 		}
-		r, err := DecodeRecord(rec)
+		t, err := decodeTally(rec, names)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, pendingRecord{DayKey: DayKey{Code: string(code), Day: Day(uint32(day))}, record: r})
+		out = append(out, pendingRecord{DayKey: DayKey{Code: string(code), Day: Day(uint32(day))}, t: t})
 	}
 	return out, nil
 }

@@ -2,7 +2,6 @@ package stats
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -36,48 +35,42 @@ func (a *Aggregator) Scan(ctx context.Context, period Period, fn func(KeyCounts)
 	return nil
 }
 
-// inMemory returns copies of the unfolded and pending records of period,
+// inMemory returns copies of the unfolded and pending tallies of period,
 // merged, by day and key; the caller holds flushMu.
-func (a *Aggregator) inMemory(period Period) map[Day]map[string]*Record {
-	out := make(map[Day]map[string]*Record)
-	var err error
-	add := func(key string, day Day, r *Record) {
-		if !period.Contains(day) {
+func (a *Aggregator) inMemory(period Period) map[Day]map[string]*tally {
+	out := make(map[Day]map[string]*tally)
+	add := func(k DayKey, t *tally) {
+		if !period.Contains(k.Day) {
 			return
 		}
-		keys := out[day]
+		keys := out[k.Day]
 		if keys == nil {
-			keys = make(map[string]*Record)
-			out[day] = keys
+			keys = make(map[string]*tally)
+			out[k.Day] = keys
 		}
-		if cur := keys[key]; cur != nil {
-			err = errors.Join(err, cur.add(r))
+		if cur := keys[k.Code]; cur != nil {
+			cur.merge(t)
 			return
 		}
-		keys[key] = r.clone()
+		keys[k.Code] = t.clone()
 	}
 	for i := range a.parts {
-		for code, days := range a.parts[i].records {
-			for day, r := range days {
-				add(code, day, r)
-			}
+		for k, t := range a.parts[i].records {
+			add(k, t)
 		}
 	}
 	for i := range a.shards {
 		s := &a.shards[i]
 		s.mu.Lock()
-		for k, r := range s.records {
-			add(k.Code, k.Day, r)
+		for k, t := range s.records {
+			add(k, t)
 		}
 		s.mu.Unlock()
-	}
-	if err != nil { // every sketch has one precision: this cannot happen
-		a.log.Error("merge in-memory records", "err", err)
 	}
 	return out
 }
 
-func (a *Aggregator) scanDay(ctx context.Context, day Day, inMemory map[string]*Record, fn func(KeyCounts) error) error {
+func (a *Aggregator) scanDay(ctx context.Context, day Day, inMemory map[string]*tally, fn func(KeyCounts) error) error {
 	counts, names := make(map[Metric]uint64, 16), make(map[string]Metric)
 	err := a.store.ScanDay(ctx, day, func(key string, data []byte) error {
 		mem := inMemory[key]
@@ -92,7 +85,7 @@ func (a *Aggregator) scanDay(ctx context.Context, day Day, inMemory map[string]*
 		if err != nil {
 			return fmt.Errorf("decode the record of %s: %w", key, err)
 		}
-		if err := r.add(mem); err != nil {
+		if err := mem.addTo(r); err != nil {
 			return err
 		}
 		delete(inMemory, key)
@@ -103,7 +96,9 @@ func (a *Aggregator) scanDay(ctx context.Context, day Day, inMemory map[string]*
 	}
 	// What no stored record holds yet, in key order like the rest.
 	for _, key := range slices.Sorted(maps.Keys(inMemory)) {
-		if err := fn(KeyCounts{Key: key, Day: day, Counts: inMemory[key].withUniques()}); err != nil {
+		clear(counts)
+		inMemory[key].countsInto(counts)
+		if err := fn(KeyCounts{Key: key, Day: day, Counts: counts}); err != nil {
 			return err
 		}
 	}

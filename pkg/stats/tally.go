@@ -1,0 +1,270 @@
+package stats
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/axiomhq/hyperloglog"
+)
+
+// tally is what is counted in memory of one link on one day, before it is
+// folded into a Record on disk. With clicks spread over a million links,
+// most link-days in memory hold a click or two from one visitor, and there
+// are a million of them: a tally keeps those in one allocation, with the
+// visitors' IDs as they are. A map of counters and a sketch, as a Record
+// holds, cost several allocations and a sketch encoding at every flush.
+type tally struct {
+	metrics [tallySlots]Metric
+	counts  [tallySlots]uint64
+	used    uint8 // slots in use
+	// Visitors are exact, visitors[:nVisitors], until there are more than
+	// fit; then all of them are in extra's sketch.
+	nVisitors uint8
+	visitors  [exactVisitors]uint64
+	// extra holds the counters past the slots, and the sketch; nil if none.
+	extra *Record
+}
+
+const (
+	tallySlots    = 4 // a click adds to 3 or 4 counters
+	exactVisitors = 2
+)
+
+// add counts n under m.
+func (t *tally) add(m Metric, n uint64) {
+	for i := range t.used {
+		if t.metrics[i] == m {
+			t.counts[i] += n
+			return
+		}
+	}
+	if t.used < tallySlots {
+		t.metrics[t.used], t.counts[t.used] = m, n
+		t.used++
+		return
+	}
+	t.extraRecord().Counts[m] += n
+}
+
+func (t *tally) extraRecord() *Record {
+	if t.extra == nil {
+		t.extra = newRecord()
+	}
+	return t.extra
+}
+
+// addVisitor adds a visitor ID.
+func (t *tally) addVisitor(v uint64) {
+	if t.extra != nil && t.extra.Visitors != nil {
+		t.extra.Visitors.InsertHash(v)
+		return
+	}
+	for _, seen := range t.visitors[:t.nVisitors] {
+		if seen == v {
+			return
+		}
+	}
+	if t.nVisitors < exactVisitors {
+		t.visitors[t.nVisitors] = v
+		t.nVisitors++
+		return
+	}
+	sk := t.sketch()
+	sk.InsertHash(v)
+}
+
+// sketch moves the exact visitors into extra's sketch, and returns it.
+func (t *tally) sketch() *hyperloglog.Sketch {
+	e := t.extraRecord()
+	if e.Visitors == nil {
+		e.Visitors = hyperloglog.New14()
+	}
+	for _, v := range t.visitors[:t.nVisitors] {
+		e.Visitors.InsertHash(v)
+	}
+	t.nVisitors = 0
+	return e.Visitors
+}
+
+// merge adds o into t; o is not changed.
+func (t *tally) merge(o *tally) {
+	for i := range o.used {
+		t.add(o.metrics[i], o.counts[i])
+	}
+	for _, v := range o.visitors[:o.nVisitors] {
+		t.addVisitor(v)
+	}
+	if o.extra == nil {
+		return
+	}
+	for m, n := range o.extra.Counts {
+		t.add(m, n)
+	}
+	if o.extra.Visitors != nil {
+		// One precision for every sketch: Merge cannot fail.
+		_ = t.sketch().Merge(o.extra.Visitors)
+	}
+}
+
+// clone returns a copy of t that shares nothing with it.
+func (t *tally) clone() *tally {
+	c := *t
+	if t.extra != nil {
+		c.extra = t.extra.clone()
+	}
+	return &c
+}
+
+// events returns the sum of t's counters.
+func (t *tally) events() int64 {
+	var n uint64
+	for _, c := range t.counts[:t.used] {
+		n += c
+	}
+	if t.extra != nil {
+		for _, c := range t.extra.Counts {
+			n += c
+		}
+	}
+	return int64(n)
+}
+
+// addTo adds t into r; t is not changed.
+func (t *tally) addTo(r *Record) error {
+	for i := range t.used {
+		r.Counts[t.metrics[i]] += t.counts[i]
+	}
+	if t.nVisitors > 0 {
+		if r.Visitors == nil {
+			r.Visitors = hyperloglog.New14()
+		}
+		for _, v := range t.visitors[:t.nVisitors] {
+			r.Visitors.InsertHash(v)
+		}
+	}
+	if t.extra == nil {
+		return nil
+	}
+	return r.add(t.extra)
+}
+
+// record returns t as a new Record.
+func (t *tally) record() *Record {
+	r := newRecord()
+	_ = t.addTo(r) // r has no sketch yet, or one of the same precision
+	return r
+}
+
+// countsInto adds t's counters to counts, with its unique visitors as
+// Uniques.
+func (t *tally) countsInto(counts map[Metric]uint64) {
+	for i := range t.used {
+		counts[t.metrics[i]] += t.counts[i]
+	}
+	if t.nVisitors > 0 {
+		counts[Uniques] += uint64(t.nVisitors)
+	}
+	if t.extra == nil {
+		return
+	}
+	for m, n := range t.extra.Counts {
+		counts[m] += n
+	}
+	if t.extra.Visitors != nil {
+		counts[Uniques] += t.extra.Visitors.Estimate()
+	}
+}
+
+// tallyFormat marks a tally in the log and checkpoints, where the formats
+// of Record (1 and 2) may also be found, as written by schema 6: the
+// counters as a Record has them, then the exact visitors, then the sketch
+// (possibly empty).
+const tallyFormat = 3
+
+func (t *tally) appendBinary(b []byte) ([]byte, error) {
+	b = append(b, tallyFormat)
+	n := int(t.used)
+	if t.extra != nil {
+		n += len(t.extra.Counts)
+	}
+	b = binary.AppendUvarint(b, uint64(n))
+	counter := func(m Metric, n uint64) {
+		b = binary.AppendUvarint(b, uint64(len(m)))
+		b = append(b, m...)
+		b = binary.AppendUvarint(b, n)
+	}
+	for i := range t.used {
+		counter(t.metrics[i], t.counts[i])
+	}
+	if t.extra != nil {
+		for m, n := range t.extra.Counts {
+			counter(m, n)
+		}
+	}
+	b = binary.AppendUvarint(b, uint64(t.nVisitors))
+	for _, v := range t.visitors[:t.nVisitors] {
+		b = binary.BigEndian.AppendUint64(b, v)
+	}
+	if t.extra == nil || t.extra.Visitors == nil {
+		return b, nil
+	}
+	b, err := t.extra.Visitors.AppendBinary(b)
+	if err != nil {
+		return nil, fmt.Errorf("encode sketch: %w", err)
+	}
+	return b, nil
+}
+
+// decodeTally reads what appendBinary wrote, or a Record (formats 1 and 2,
+// in a log written before tallies). names turns counter names into Metrics
+// without a new string for each of a million tallies.
+func decodeTally(data []byte, names map[string]Metric) (*tally, error) {
+	if len(data) == 0 || data[0] != tallyFormat {
+		r, err := DecodeRecord(data)
+		if err != nil {
+			return nil, err
+		}
+		t := &tally{}
+		return t, t.mergeRecord(r)
+	}
+	t := &tally{}
+	rest, err := readCounterList(data[1:], func(name []byte, v uint64) {
+		m, ok := names[string(name)]
+		if !ok {
+			m = Metric(name)
+			names[string(m)] = m
+		}
+		t.add(m, v)
+	})
+	if err != nil {
+		return nil, err
+	}
+	n, w := binary.Uvarint(rest)
+	if w <= 0 || n > exactVisitors || uint64(len(rest)-w) < 8*n {
+		return nil, errRecord
+	}
+	rest = rest[w:]
+	for range n {
+		t.addVisitor(binary.BigEndian.Uint64(rest))
+		rest = rest[8:]
+	}
+	if len(rest) == 0 {
+		return t, nil
+	}
+	var sk hyperloglog.Sketch
+	if err := sk.UnmarshalBinary(rest); err != nil {
+		return nil, fmt.Errorf("%w: sketch: %v", errRecord, err)
+	}
+	return t, t.sketch().Merge(&sk)
+}
+
+// mergeRecord adds r into t.
+func (t *tally) mergeRecord(r *Record) error {
+	for m, n := range r.Counts {
+		t.add(m, n)
+	}
+	if r.Visitors == nil {
+		return nil
+	}
+	return t.sketch().Merge(r.Visitors)
+}
