@@ -35,37 +35,43 @@ func (a *Aggregator) Scan(ctx context.Context, period Period, fn func(KeyCounts)
 	return nil
 }
 
-// inMemory returns copies of the unfolded and pending tallies of period,
-// merged, by day and key; the caller holds flushMu.
+// inMemory returns the unfolded and pending tallies of period, merged, by
+// day and key; the caller holds flushMu. Pending tallies are copied, since
+// clicks change them meanwhile; unfolded ones are not, since flushMu keeps
+// them as they are: a million of them may wait between folds. Nothing
+// returned may be changed.
 func (a *Aggregator) inMemory(period Period) map[Day]map[string]*tally {
 	out := make(map[Day]map[string]*tally)
-	add := func(k DayKey, t *tally) {
-		if !period.Contains(k.Day) {
-			return
-		}
-		keys := out[k.Day]
+	keysOf := func(day Day) map[string]*tally {
+		keys := out[day]
 		if keys == nil {
 			keys = make(map[string]*tally)
-			out[k.Day] = keys
+			out[day] = keys
 		}
-		if cur := keys[k.Code]; cur != nil {
-			cur.merge(t)
-			return
-		}
-		keys[k.Code] = t.clone()
-	}
-	for i := range a.parts {
-		for k, t := range a.parts[i].records {
-			add(k, t)
-		}
+		return keys
 	}
 	for i := range a.shards {
 		s := &a.shards[i]
 		s.mu.Lock()
 		for k, t := range s.records {
-			add(k, t)
+			if period.Contains(k.Day) {
+				keysOf(k.Day)[k.Code] = t.clone() // one pending tally per key
+			}
 		}
 		s.mu.Unlock()
+	}
+	for i := range a.parts {
+		for k, t := range a.parts[i].records {
+			if !period.Contains(k.Day) {
+				continue
+			}
+			keys := keysOf(k.Day)
+			if cur := keys[k.Code]; cur != nil {
+				cur.merge(t) // cur is a copy of a pending tally
+			} else {
+				keys[k.Code] = t
+			}
+		}
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package stats_test
 
 import (
+	"maps"
 	"testing"
 
 	"github.com/darkshare/darkshare/pkg/stats"
@@ -29,6 +30,7 @@ func TestScanMergesEveryPlaceOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	click("aaa", day)
+	click("ddd", day)
 	if err := agg.Flush(ctx); err != nil { // flushed, unfolded
 		t.Fatal(err)
 	}
@@ -37,23 +39,32 @@ func TestScanMergesEveryPlaceOnce(t *testing.T) {
 	click("zzz", day+5)
 
 	type seen struct{ clicks, uniques uint64 }
-	got := map[string]seen{}
-	var order []string
-	err := agg.Scan(ctx, stats.Period{From: day, To: day + 1}, func(kc stats.KeyCounts) error {
-		k := kc.Key + "@" + kc.Day.String()
-		if _, dup := got[k]; dup {
-			t.Errorf("%s seen twice", k)
+	scan := func() (map[string]seen, []string) {
+		got := map[string]seen{}
+		var order []string
+		err := agg.Scan(ctx, stats.Period{From: day, To: day + 1}, func(kc stats.KeyCounts) error {
+			k := kc.Key + "@" + kc.Day.String()
+			if _, dup := got[k]; dup {
+				t.Errorf("%s seen twice", k)
+			}
+			got[k] = seen{kc.Counts[stats.Clicks], kc.Counts[stats.Uniques]}
+			order = append(order, k)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-		got[k] = seen{kc.Counts[stats.Clicks], kc.Counts[stats.Uniques]}
-		order = append(order, k)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
+		return got, order
+	}
+	got, order := scan()
+	// A scan reads the counts in memory without changing them.
+	if again, _ := scan(); !maps.Equal(again, got) {
+		t.Fatalf("a second scan read %v, the first %v", again, got)
 	}
 	want := map[string]seen{
 		"aaa@" + day.String():       {3, 1},
 		"ccc@" + day.String():       {1, 1},
+		"ddd@" + day.String():       {1, 1},
 		"bbb@" + (day + 1).String(): {1, 1},
 	}
 	if len(got) != len(want) {
