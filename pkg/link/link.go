@@ -160,7 +160,7 @@ func NewService(store Store, policy Policy) (*Service, error) {
 		return nil, fmt.Errorf("base url: %w", err)
 	}
 	selfURL, _ := url.Parse(self)
-	s := &Service{store: store, allow: policy.Allow, block: policy.Block, self: selfURL.Host, selfTargets: map[string]bool{}, now: time.Now, resolved: map[string]Link{}, codes: map[string]string{}, targets: map[string]normalTarget{}, index: routeIndex{routes: map[string]Route{}}, marker: policy.Marker}
+	s := &Service{store: store, allow: policy.Allow, block: policy.Block, self: selfURL.Host, selfTargets: map[string]bool{}, now: time.Now, resolved: map[string]Link{}, codes: map[string]string{}, targets: map[string]normalTarget{}, index: newRouteIndex(), marker: policy.Marker}
 	if s.campaign, err = policy.Campaign.canonical().plan(); err != nil {
 		return nil, fmt.Errorf("campaign: %w", err)
 	}

@@ -3,22 +3,20 @@ package link
 import (
 	"context"
 	"fmt"
+	"hash/maphash"
 	"sync"
 	"sync/atomic"
-	"unique"
+	"unsafe"
 )
 
 // Route is what a redirect needs of a link, and nothing more, so that every
-// link of a large db fits in memory: about 100 bytes each, measured at 1M
-// links (docs/PERFORMANCE.md), without campaign parameters or marker; with
-// them, each link also holds its own destination.
+// link of a large db fits in memory (docs/PERFORMANCE.md).
 type Route struct {
 	Code string
-	URL  string // shared by the links of one page
+	URL  string
 	// Dest is where the redirect sends the visitor: URL with the link's
 	// campaign parameters and landing marker, built once here so that a
-	// redirect does not allocate. It is URL itself, sharing its memory, when
-	// there are none.
+	// redirect does not allocate. It is URL itself when there are none.
 	Dest     string
 	Disabled bool
 }
@@ -26,10 +24,65 @@ type Route struct {
 // routeIndex holds the route of every link once loaded: a redirect then
 // never reads the db, whatever the number of links or how the clicks spread
 // over them, and a code that is not in it does not exist.
+//
+// It holds no pointers the collector must follow, so a million links cost
+// the collector nothing: codes and URLs are bytes in chunks of an arena,
+// entries refer to them by position, and the map goes from a hash of the
+// code to an entry. Strings handed out point into the arena, which is
+// never written twice, so they stay valid whatever happens to the index.
 type routeIndex struct {
-	mu     sync.RWMutex
-	routes map[string]Route
-	loaded atomic.Bool
+	mu      sync.RWMutex
+	seed    maphash.Seed
+	byHash  map[uint64]uint32 // code's hash -> entry index + 1
+	entries []routeEntry
+	arena   [][]byte // chunks, each filled once and never moved
+	loaded  atomic.Bool
+}
+
+type routeEntry struct {
+	code, url, dest span
+	next            uint32 // entry index + 1 of another code of the same hash; 0: none
+	disabled        bool
+}
+
+// span is where a string lies in the arena.
+type span struct{ chunk, off, len uint32 }
+
+const arenaChunk = 1 << 20
+
+func newRouteIndex() routeIndex {
+	return routeIndex{seed: maphash.MakeSeed(), byHash: map[uint64]uint32{}}
+}
+
+func (x *routeIndex) str(s span) string {
+	if s.len == 0 {
+		return ""
+	}
+	return unsafe.String(&x.arena[s.chunk][s.off], s.len)
+}
+
+// store copies s into the arena.
+func (x *routeIndex) store(s string) span {
+	last := len(x.arena) - 1
+	if last < 0 || len(x.arena[last])+len(s) > cap(x.arena[last]) {
+		x.arena = append(x.arena, make([]byte, 0, max(arenaChunk, len(s))))
+		last++
+	}
+	c := x.arena[last]
+	x.arena[last] = append(c, s...)
+	return span{chunk: uint32(last), off: uint32(len(c)), len: uint32(len(s))}
+}
+
+// find returns the index + 1 of code's entry, and 0 if there is none, with
+// code's hash; the caller holds mu.
+func (x *routeIndex) find(code string) (i uint32, hash uint64) {
+	hash = maphash.String(x.seed, code)
+	for i = x.byHash[hash]; i != 0; i = x.entries[i-1].next {
+		if x.str(x.entries[i-1].code) == code {
+			return i, hash
+		}
+	}
+	return 0, hash
 }
 
 // get returns the route of code. ok is false when code is not in the index;
@@ -37,31 +90,53 @@ type routeIndex struct {
 func (x *routeIndex) get(code string) (r Route, ok, complete bool) {
 	complete = x.loaded.Load() // read first: a route loaded after is a bonus
 	x.mu.RLock()
-	r, ok = x.routes[code]
-	x.mu.RUnlock()
-	return r, ok, complete
+	defer x.mu.RUnlock()
+	i, _ := x.find(code)
+	if i == 0 {
+		return Route{}, false, complete
+	}
+	e := &x.entries[i-1]
+	return Route{Code: x.str(e.code), URL: x.str(e.url), Dest: x.str(e.dest), Disabled: e.disabled}, true, complete
 }
 
 // put records a link's route as it now is.
 func (x *routeIndex) put(r Route) {
 	x.mu.Lock()
-	x.routes[r.Code] = r
-	x.mu.Unlock()
+	defer x.mu.Unlock()
+	x.putLocked(r, true)
+}
+
+// putLocked records r, replacing a route of the same code only if replace;
+// the caller holds mu. A replaced route's bytes stay in the arena: links
+// change rarely, and strings handed out may still point there.
+func (x *routeIndex) putLocked(r Route, replace bool) {
+	i, hash := x.find(r.Code)
+	if i != 0 && !replace {
+		return
+	}
+	e := routeEntry{url: x.store(r.URL), disabled: r.Disabled}
+	e.dest = e.url
+	if r.Dest != r.URL {
+		e.dest = x.store(r.Dest)
+	}
+	if i != 0 {
+		e.code, e.next = x.entries[i-1].code, x.entries[i-1].next
+		x.entries[i-1] = e
+		return
+	}
+	e.code, e.next = x.store(r.Code), x.byHash[hash]
+	x.entries = append(x.entries, e)
+	x.byHash[hash] = uint32(len(x.entries))
 }
 
 func (s *Service) routeOf(l Link) Route {
-	target := unique.Make(l.URL).Value()
-	return Route{Code: l.Code, URL: target, Dest: s.destination(l, target), Disabled: l.Disabled}
+	return Route{Code: l.Code, URL: l.URL, Dest: s.Destination(l), Disabled: l.Disabled}
 }
 
 // Destination returns where the redirect of l sends its visitors: its
 // target with its campaign parameters (l's own, or else the service's) and
 // the landing marker if the service sets it.
 func (s *Service) Destination(l Link) string {
-	return s.destination(l, l.URL)
-}
-
-func (s *Service) destination(l Link, target string) string {
 	p := s.campaign
 	if l.Campaign != nil {
 		var err error
@@ -71,9 +146,9 @@ func (s *Service) destination(l Link, target string) string {
 			p = plan{}
 		}
 	}
-	dest, err := p.destination(target, l.Channel, l.Code, s.marker)
+	dest, err := p.destination(l.URL, l.Channel, l.Code, s.marker)
 	if err != nil { // not a normalised URL: a redirect goes to it as is
-		return target
+		return l.URL
 	}
 	return dest
 }
@@ -89,9 +164,7 @@ func (s *Service) LoadRoutes(ctx context.Context) (int, error) {
 	add := func() {
 		s.index.mu.Lock()
 		for _, r := range pending {
-			if _, ok := s.index.routes[r.Code]; !ok {
-				s.index.routes[r.Code] = r
-			}
+			s.index.putLocked(r, false)
 		}
 		s.index.mu.Unlock()
 		pending = pending[:0]
