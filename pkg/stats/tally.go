@@ -3,6 +3,7 @@ package stats
 import (
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 
 	"github.com/axiomhq/hyperloglog"
 )
@@ -53,8 +54,10 @@ func (t *tally) extraRecord() *Record {
 	return t.extra
 }
 
-// addVisitor adds a visitor ID.
+// addVisitor adds a visitor ID, of which it keeps only what the sketch
+// would (see sketchBits).
 func (t *tally) addVisitor(v uint64) {
+	v = sketchBits(v)
 	if t.extra != nil && t.extra.Visitors != nil {
 		t.extra.Visitors.InsertHash(v)
 		return
@@ -71,6 +74,23 @@ func (t *tally) addVisitor(v uint64) {
 	}
 	sk := t.sketch()
 	sk.InsertHash(v)
+}
+
+// Of a 64-bit visitor ID, a sketch of precision 14 keeps the top 25 bits
+// and the number of leading zeros of the other 39 (axiomhq/hyperloglog's
+// sparse encoding; the dense one keeps less). sketchBits keeps the same
+// and clears the rest, so that the log and checkpoints, which hold a
+// tally's visitors as they are, tell no more of a visitor than a sketch in
+// the day records does: with the day's salt, a whole ID would single out
+// an address among all of IPv4. A sketch fed sketchBits(v) is the same as
+// one fed v.
+func sketchBits(v uint64) uint64 {
+	const low = 1<<39 - 1
+	rest := v & low
+	if rest != 0 {
+		rest = 1 << (bits.Len64(rest) - 1)
+	}
+	return v&^low | rest
 }
 
 // sketch moves the exact visitors into extra's sketch, and returns it.

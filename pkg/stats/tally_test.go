@@ -1,9 +1,13 @@
 package stats
 
 import (
+	"bytes"
 	"encoding/binary"
 	"maps"
+	"math/rand/v2"
 	"testing"
+
+	"github.com/axiomhq/hyperloglog"
 )
 
 // countsOf reads a tally as reports do.
@@ -132,4 +136,26 @@ func FuzzDecodeBatch(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A tally keeps of a visitor ID only what a sketch keeps: sketches fed the
+// whole IDs and the kept bits are the same, byte for byte, sparse or dense.
+func TestSketchBitsKeepTheSketch(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{1, 100, 20_000} {
+		whole, kept := hyperloglog.New14(), hyperloglog.New14()
+		for range n {
+			v := rng.Uint64()
+			if sketchBits(v)&(1<<39-1)&(sketchBits(v)&(1<<39-1)-1) != 0 {
+				t.Fatalf("sketchBits(%x) = %x keeps more than one of the low bits", v, sketchBits(v))
+			}
+			whole.InsertHash(v)
+			kept.InsertHash(sketchBits(v))
+		}
+		a, _ := whole.MarshalBinary()
+		b, _ := kept.MarshalBinary()
+		if !bytes.Equal(a, b) {
+			t.Fatalf("%d visitors: the sketches differ", n)
+		}
+	}
 }
