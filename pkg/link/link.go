@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/teris-io/shortid"
@@ -134,6 +135,9 @@ type Service struct {
 	targets map[string]normalTarget
 
 	index routeIndex // every link's route, for redirects
+	// changes counts changes to existing links, for callers that remember
+	// what Mint answered (see Changes).
+	changes atomic.Uint64
 
 	campaign plan // Policy.Campaign, parsed
 	marker   bool
@@ -433,8 +437,15 @@ func (s *Service) update(ctx context.Context, code string, change func(*Link)) (
 	}
 	s.remember(l)
 	s.index.put(s.routeOf(l))
+	s.changes.Add(1)
 	return l, nil
 }
+
+// Changes returns a number that grows with every change to an existing
+// link (disabled, campaign, stats key). Mint answers the same request the
+// same way as long as it does not change: new links never change what an
+// earlier Mint returned.
+func (s *Service) Changes() uint64 { return s.changes.Load() }
 
 // RotateStatsKey gives the link with code a new stats key; the old one stops
 // working at once. It returns an error wrapping ErrNotFound for an unknown code.

@@ -132,6 +132,43 @@ func TestRotatedStatsKeyCutsOffTheOldOne(t *testing.T) {
 	}
 }
 
+// A repeated mint is answered from memory, per caller's rights, until a
+// link changes.
+func TestRepeatedMintsFollowLinkChanges(t *testing.T) {
+	env := newTestEnv(t, storetest.MustOpen(t), "https://s.test")
+	const req = `{"url":"https://news.example.org/again","channels":["email","sms"]}`
+	mint := func(h header) string {
+		t.Helper()
+		resp, body := env.do(t, http.MethodPost, "/api/v1/links", req, h)
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json" {
+			t.Fatalf("mint: %d %s %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+		}
+		return body
+	}
+	first := mint(env.bearer())
+	if again := mint(env.bearer()); again != first || !strings.Contains(first, "stats_url") {
+		t.Fatalf("a repeated mint answered %s, then %s", first, again)
+	}
+	if anon := mint(nil); strings.Contains(anon, "stats_url") {
+		t.Fatalf("an anonymous caller got the admin's answer: %s", anon)
+	}
+	var links mintResult
+	if err := json.Unmarshal([]byte(first), &links); err != nil {
+		t.Fatal(err)
+	}
+	code := links.Links[0].Code
+	if resp, body := env.do(t, http.MethodPost, "/api/v1/links/"+code+"/stats-key", "", env.bearer()); resp.StatusCode != 200 {
+		t.Fatalf("rotate: %d %s", resp.StatusCode, body)
+	}
+	after := mint(env.bearer())
+	if after == first || !strings.Contains(after, code) {
+		t.Fatalf("after a rotation the mint still answers the old stats key: %s", after)
+	}
+	if anon := mint(nil); strings.Contains(anon, "stats_url") || !strings.Contains(anon, code) {
+		t.Fatalf("anonymous answer after the rotation: %s", anon)
+	}
+}
+
 func TestMintIsRateLimitedForAnonymousCallersOnly(t *testing.T) {
 	env := newTestEnv(t, storetest.MustOpen(t), "https://s.test")
 	limited := 0

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -37,24 +38,90 @@ func (s *server) mintLinks() fiber.Handler {
 		if err != nil {
 			return err
 		}
-		var req mintRequest
-		if err := decodeJSON(c.Body(), &req); err != nil {
-			return err
-		}
-		target, links, err := s.Links.Mint(c.UserContext(), link.MintRequest{URL: req.URL, Channels: req.Channels, Trusted: p.Can(auth.ScopeLinksWrite)})
-		if err != nil {
-			return err
+		trusted, withStats := p.Can(auth.ScopeLinksWrite), p.Can(auth.ScopeStatsRead)
+		changes := s.Links.Changes() // read first: a change after it only makes a miss
+		answer, ok := s.mints.get(c.Body(), trusted, withStats, changes)
+		if !ok {
+			if answer, err = s.mint(c, trusted, withStats); err != nil {
+				return err
+			}
+			s.mints.put(c.Body(), trusted, withStats, changes, answer)
 		}
 		s.Metrics.mints.Inc()
-		resp := mintResponse{URL: target, Links: make([]mintedLink, len(links))}
-		for i, l := range links {
-			resp.Links[i] = mintedLink{Channel: l.Channel, Code: l.Code, ShortURL: s.shortURL(l.Code), QRURL: s.qrURL(l.Code)}
-			if p.Can(auth.ScopeStatsRead) {
-				resp.Links[i].StatsURL = s.statsURL(l)
-			}
-		}
-		return c.JSON(resp)
+		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+		return c.Send(answer)
 	}
+}
+
+func (s *server) mint(c *fiber.Ctx, trusted, withStats bool) ([]byte, error) {
+	var req mintRequest
+	if err := decodeJSON(c.Body(), &req); err != nil {
+		return nil, err
+	}
+	target, links, err := s.Links.Mint(c.UserContext(), link.MintRequest{URL: req.URL, Channels: req.Channels, Trusted: trusted})
+	if err != nil {
+		return nil, err
+	}
+	resp := mintResponse{URL: target, Links: make([]mintedLink, len(links))}
+	for i, l := range links {
+		resp.Links[i] = mintedLink{Channel: l.Channel, Code: l.Code, ShortURL: s.shortURL(l.Code), QRURL: s.qrURL(l.Code)}
+		if withStats {
+			resp.Links[i].StatsURL = s.statsURL(l)
+		}
+	}
+	answer, err := json.Marshal(resp)
+	if err != nil {
+		return nil, fmt.Errorf("encode the mint answer: %w", err)
+	}
+	return answer, nil
+}
+
+// mintAnswers remembers the answers to recent mints, by request body and
+// what the caller may do: a share button asks the same on every page view,
+// and decoding, minting and encoding were half the cost of such a request.
+// An answer stands while no link changes (link.Service.Changes); errors are
+// not remembered. Bounded, cleared when full, like Service's memories.
+type mintAnswers struct {
+	mu sync.RWMutex
+	// by trusted, then withStats, then body
+	answers [2][2]map[string]mintAnswer
+}
+
+type mintAnswer struct {
+	json    []byte // never written after it is stored: responses share it
+	changes uint64
+}
+
+const (
+	maxMintAnswers    = 10_000
+	maxRememberedBody = 2048 // bytes; a share button's request is far smaller
+)
+
+func (m *mintAnswers) get(body []byte, trusted, withStats bool, changes uint64) ([]byte, bool) {
+	m.mu.RLock()
+	a, ok := m.answers[b2i(trusted)][b2i(withStats)][string(body)]
+	m.mu.RUnlock()
+	return a.json, ok && a.changes == changes
+}
+
+func (m *mintAnswers) put(body []byte, trusted, withStats bool, changes uint64, answer []byte) {
+	if len(body) > maxRememberedBody {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	answers := &m.answers[b2i(trusted)][b2i(withStats)]
+	if *answers == nil || len(*answers) >= maxMintAnswers {
+		*answers = make(map[string]mintAnswer)
+	}
+	(*answers)[string(body)] = mintAnswer{json: answer, changes: changes}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // decodeJSON decodes exactly one JSON object into v, refusing unknown fields

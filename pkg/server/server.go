@@ -64,6 +64,7 @@ type server struct {
 	log    *slog.Logger
 	pages  *templates.Set
 	assets map[string]asset // widget files by name
+	mints  mintAnswers
 	Deps
 }
 

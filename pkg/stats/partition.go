@@ -46,8 +46,8 @@ func partitionOf(code string) int {
 	return int(h % partitionCount)
 }
 
-// unfold merges records, flushed under log entry seq, into the partitions;
-// the caller holds flushMu.
+// unfold merges records, flushed at now, into the partitions; the caller
+// holds flushMu.
 func (a *Aggregator) unfold(records []pendingRecord, now time.Time) {
 	for _, p := range records {
 		part := &a.parts[partitionOf(p.Code)]
