@@ -268,7 +268,7 @@ func seedHistory(b *testing.B, env *testEnv, code string, days int) {
 		}
 		env.agg.RecordVisit(code, day, classify("WhatsApp/2.24.1.5 A", ""), 0, false)
 	}
-	// Past days are in the day records, as they are five minutes on.
+	// Past days are in the day records, as they are half an hour on.
 	if err := env.agg.Flush(context.Background()); err != nil {
 		b.Fatal(err)
 	}
