@@ -34,7 +34,6 @@ type Aggregator struct {
 	// the fields below it.
 	flushMu    sync.RWMutex
 	parts      [partitionCount]partition // the unfolded counts
-	unfoldedN  int                       // records in parts
 	loggedUpTo uint64                    // sequence of the last log entry in parts
 	nextPart   int                       // the next step's partition
 
@@ -153,7 +152,7 @@ func (a *Aggregator) failed(err error) error {
 }
 
 func (a *Aggregator) appendLog(ctx context.Context, taken []pendingRecord) error {
-	data, err := encodeBatch(taken)
+	data, err := encodeBatch(nil, taken)
 	if err != nil {
 		return err
 	}

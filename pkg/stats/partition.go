@@ -59,24 +59,30 @@ func (a *Aggregator) unfold(records []pendingRecord, now time.Time) {
 			part.oldest = now
 		}
 		part.dirty = true
-		if part.add(p) {
-			a.unfoldedN++
-		}
+		part.add(p)
 	}
 }
 
 // add merges p into the partition's tally of its link-day, or keeps p's
-// tally as it is, and reports whether it is a new link-day.
-func (part *partition) add(p pendingRecord) bool {
+// tally as it is.
+func (part *partition) add(p pendingRecord) {
 	if part.records == nil {
 		part.records = make(map[DayKey]*tally)
 	}
 	if cur := part.records[p.DayKey]; cur != nil {
 		cur.merge(p.t)
-		return false
+		return
 	}
 	part.records[p.DayKey] = p.t
-	return true
+}
+
+// unfolded returns the number of link-days in the partitions.
+func (a *Aggregator) unfolded() int {
+	n := 0
+	for i := range a.parts {
+		n += len(a.parts[i].records)
+	}
+	return n
 }
 
 // step folds or checkpoints the next partition of the round; the caller
@@ -85,7 +91,7 @@ func (a *Aggregator) step(ctx context.Context, now time.Time) error {
 	i := a.nextPart
 	part := &a.parts[i]
 	switch {
-	case len(part.records) > 0 && (now.Sub(part.oldest) >= foldAfter || a.unfoldedN > maxUnfolded):
+	case len(part.records) > 0 && (now.Sub(part.oldest) >= foldAfter || a.unfolded() > maxUnfolded):
 		if err := a.foldPartition(ctx, i); err != nil {
 			return err
 		}
@@ -112,7 +118,6 @@ func (a *Aggregator) foldPartition(ctx context.Context, i int) error {
 	if err := a.save(ctx, i, merges, nil); err != nil {
 		return fmt.Errorf("fold %d day records: %w", len(merges), err)
 	}
-	a.unfoldedN -= len(part.records)
 	part.records = nil
 	return nil
 }
@@ -156,11 +161,7 @@ func (a *Aggregator) save(ctx context.Context, i int, merges []Merge, unfolded [
 // encodeCheckpoint prefixes a batch with the number of partitions, so that
 // a binary that splits codes otherwise refuses it instead of miscounting.
 func encodeCheckpoint(records []pendingRecord) ([]byte, error) {
-	batch, err := encodeBatch(records)
-	if err != nil {
-		return nil, err
-	}
-	return append(binary.AppendUvarint(nil, partitionCount), batch...), nil
+	return encodeBatch(binary.AppendUvarint(nil, partitionCount), records)
 }
 
 func decodeCheckpoint(cp Checkpoint) ([]pendingRecord, error) {

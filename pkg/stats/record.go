@@ -177,11 +177,11 @@ func (r *Record) clone() *Record {
 	return c
 }
 
-// encodeBatch writes pending records as one log entry or checkpoint: for
-// each, the code's length and bytes, the day, and the tally's length and
-// bytes, in uvarints.
-func encodeBatch(records []pendingRecord) ([]byte, error) {
-	var b, rec []byte
+// encodeBatch appends pending records to b as one log entry or checkpoint:
+// for each, the code's length and bytes, the day, and the tally's length
+// and bytes, in uvarints.
+func encodeBatch(b []byte, records []pendingRecord) ([]byte, error) {
+	var rec []byte
 	for _, p := range records {
 		var err error
 		if rec, err = p.t.appendBinary(rec[:0]); err != nil {

@@ -72,8 +72,7 @@ func (t *tally) addVisitor(v uint64) {
 		t.nVisitors++
 		return
 	}
-	sk := t.sketch()
-	sk.InsertHash(v)
+	t.sketch().InsertHash(v)
 }
 
 // Of a 64-bit visitor ID, a sketch of precision 14 keeps the top 25 bits

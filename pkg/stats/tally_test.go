@@ -114,7 +114,7 @@ func FuzzDecodeBatch(f *testing.F) {
 	var one tally
 	one.add(Clicks, 2)
 	one.addVisitor(42)
-	good, _ := encodeBatch([]pendingRecord{{DayKey: DayKey{Code: "abc", Day: 20000}, t: &one}})
+	good, _ := encodeBatch(nil, []pendingRecord{{DayKey: DayKey{Code: "abc", Day: 20000}, t: &one}})
 	f.Add(good)
 	f.Add([]byte{1, 'x', 0, 2, 3, 0})
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -122,7 +122,7 @@ func FuzzDecodeBatch(f *testing.F) {
 		if err != nil {
 			return
 		}
-		again, err := encodeBatch(records)
+		again, err := encodeBatch(nil, records)
 		if err != nil {
 			return // a sketch that decodes but cannot encode: rejected on write
 		}
