@@ -10,7 +10,6 @@ package track
 import (
 	"net/netip"
 	"strings"
-	"sync"
 
 	"github.com/x-way/crawlerdetect"
 )
@@ -57,8 +56,8 @@ func (d Device) String() string {
 }
 
 // Visit is one request to a short link. Its strings may be borrowed from
-// request memory: nothing here keeps them, except the user-agent cache of a
-// Classifier, which copies what it keeps.
+// request memory: nothing here keeps them (a Classifier's cache keeps only
+// hashes of them).
 type Visit struct {
 	Method    string // "GET", "HEAD", …; "" counts as GET
 	UserAgent string
@@ -78,33 +77,15 @@ type Result struct {
 	Referrer Referrer // Human only; RefNone otherwise
 }
 
-// Cache bounds. A full cache is cleared at once: simple, bounded, and a
-// working set of user agents refills it within seconds. Longer user agents
-// are classified every time rather than cached, so that the cache holds at
-// most maxCachedUA*cacheSize bytes of keys (10 MB).
-const (
-	cacheSize   = 10_000
-	maxCachedUA = 1024
-	// maxHumanUA is far above real browsers' agents (about 100 to 400 bytes,
-	// in-app browsers included).
-	maxHumanUA = 768
-)
-
-// uaVerdict is the part of a Result that depends on the user agent alone,
-// which is what the cache keeps.
-type uaVerdict struct {
-	class  Class
-	app    string
-	device Device
-}
+// maxHumanUA is far above real browsers' agents (about 100 to 400 bytes,
+// in-app browsers included).
+const maxHumanUA = 768
 
 // Classifier classifies visits. It is safe for concurrent use; create one
 // with NewClassifier and share it.
 type Classifier struct {
 	crawlers *crawlerdetect.CrawlerDetect
-
-	mu    sync.RWMutex
-	cache map[string]uaVerdict // user agent → verdict; keys are copies
+	verdicts *verdictCache
 }
 
 // NewClassifier returns a Classifier with an empty cache. It compiles
@@ -113,7 +94,7 @@ type Classifier struct {
 func NewClassifier() *Classifier {
 	return &Classifier{
 		crawlers: crawlerdetect.New(),
-		cache:    make(map[string]uaVerdict, 256),
+		verdicts: newVerdictCache(),
 	}
 }
 
@@ -136,75 +117,74 @@ func NewClassifier() *Classifier {
 // (link checkers, unfurlers, curl -I). Previews and scanners keep their
 // class whatever the method.
 //
-// The user-agent rules are cached per user agent; a cached lookup does not
-// allocate.
+// What depends on the user agent and referrer alone is cached; a cached
+// lookup does not allocate.
 func (c *Classifier) Classify(v Visit) Result {
-	verdict := c.verdict(v.UserAgent)
-	r := Result{Class: verdict.class, App: verdict.app}
+	return byRequest(v, c.cached(v.UserAgent, v.Referer))
+}
 
+// byRequest applies the rules that depend on the request rather than the
+// user agent to r, the verdict for v's user agent and referrer.
+func byRequest(v Visit, r Result) Result {
 	if (r.Class == Human || r.Class == Bot) && fromMicrosoftEOP(v.IP) {
 		return Result{Class: Scanner, App: scannerMicrosoft}
 	}
 	if r.Class == Human && v.Method == "HEAD" {
 		return Result{Class: Bot}
 	}
+	return r
+}
+
+// cached returns the verdict for ua and referer from the cache, computing
+// and caching it on a miss.
+func (c *Classifier) cached(ua, referer string) Result {
+	key := c.verdicts.key(ua, referer)
+	if r, ok := c.verdicts.get(key); ok {
+		return r
+	}
+	r := c.uncached(ua, referer)
+	c.verdicts.put(key, r)
+	return r
+}
+
+// uncached applies rules 1 to 6 of Classify and, for a Human, tells the
+// referrer.
+func (c *Classifier) uncached(ua, referer string) Result {
+	r := c.classifyUA(ua)
 	if r.Class == Human {
-		r.Device = verdict.device
-		r.Referrer = ClassifyReferrer(v.Referer)
+		r.Referrer = ClassifyReferrer(referer)
 	}
 	return r
 }
 
-// verdict returns the cached verdict for ua, computing and caching it on a
-// miss.
-func (c *Classifier) verdict(ua string) uaVerdict {
-	c.mu.RLock()
-	v, ok := c.cache[ua]
-	c.mu.RUnlock()
-	if ok {
-		return v
-	}
-	v = c.classifyUA(ua)
-	if len(ua) <= maxCachedUA {
-		key := strings.Clone(ua)
-		c.mu.Lock()
-		if len(c.cache) >= cacheSize {
-			clear(c.cache)
-		}
-		c.cache[key] = v
-		c.mu.Unlock()
-	}
-	return v
-}
-
 // classifyUA applies rules 1 to 6 of Classify.
-func (c *Classifier) classifyUA(ua string) uaVerdict {
+func (c *Classifier) classifyUA(ua string) Result {
 	// No browser sends an agent this long, and the crawler regexp's cost
 	// grows with the length: a flood of huge random agents must stay cheap.
 	if strings.TrimSpace(ua) == "" || len(ua) > maxHumanUA {
-		return uaVerdict{class: Bot}
+		return Result{Class: Bot}
 	}
 	if strings.Contains(ua, "Mozilla/") {
 		if app := firstMatch(inAppRows, ua); app != "" {
-			return uaVerdict{class: Human, app: app, device: DeviceOf(ua)}
+			return Result{Class: Human, App: app, Device: DeviceOf(ua)}
 		}
 	}
 	if app := firstMatch(previewRows, ua); app != "" {
-		return uaVerdict{class: Preview, app: app}
+		return Result{Class: Preview, App: app}
 	}
 	if vendor := firstMatch(scannerRows, ua); vendor != "" {
-		return uaVerdict{class: Scanner, app: vendor}
+		return Result{Class: Scanner, App: vendor}
 	}
 	lower := strings.ToLower(ua)
 	for _, t := range botTokens {
 		if strings.Contains(lower, t) {
-			return uaVerdict{class: Bot}
+			return Result{Class: Bot}
 		}
 	}
 	if c.crawlers.IsCrawler(ua) {
-		return uaVerdict{class: Bot}
+		return Result{Class: Bot}
 	}
-	return uaVerdict{class: Human, device: DeviceOf(ua)}
+	return Result{Class: Human, Device: DeviceOf(ua)}
 }
 
 func fromMicrosoftEOP(ip netip.Addr) bool {

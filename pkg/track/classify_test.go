@@ -281,37 +281,76 @@ func TestClassifyReferrerOnlyForHumans(t *testing.T) {
 	}
 }
 
-func TestClassifyCacheIsBounded(t *testing.T) {
+// TestClassifyCacheEvicts classifies more distinct visits than the cache has
+// slots, twice over, so that most slots are overwritten by other keys, and
+// checks every answer against the uncached rules.
+func TestClassifyCacheEvicts(t *testing.T) {
 	c := NewClassifier()
-	// curl is recognised before crawlerdetect's slow regexp runs.
-	for i := range cacheSize + 10 {
-		c.Classify(Visit{UserAgent: fmt.Sprintf("curl/%d", i)})
+	// Agents decided before crawlerdetect's slow regexp: an in-app browser,
+	// a preview, a scanner and an HTTP tool.
+	agents := []string{
+		"Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 [FBAN/FBIOS;FBAV/438.0.0.33.118]",
+		"WhatsApp/2.23.20.0 A", "Mozilla/5.0 (compatible; Barracuda Sentinel (EE))", "curl/8.7.1",
 	}
-	c.mu.RLock()
-	n := len(c.cache)
-	c.mu.RUnlock()
-	if n > cacheSize {
-		t.Fatalf("cache holds %d entries, more than %d", n, cacheSize)
+	referers := []string{"", "https://mail.google.com/", "https://www.facebook.com/", "android-app://org.telegram.messenger/"}
+	visit := func(i int) Visit {
+		return Visit{
+			UserAgent: fmt.Sprintf("%s v/%d", agents[i%len(agents)], i),
+			Referer:   referers[i%len(referers)],
+		}
 	}
-	long := strings.Repeat("x", maxCachedUA+1)
-	// Over maxHumanUA: a bot, decided without the regexp.
-	if got := c.Classify(Visit{UserAgent: long}); got.Class != Bot {
-		t.Errorf("long user agent: class %v, want bot", got.Class)
-	}
-	browserish := "Mozilla/5.0 (Windows NT 10.0; Win64; x64) " + strings.Repeat("x", maxHumanUA)
-	if got := c.Classify(Visit{UserAgent: browserish}); got.Class != Bot {
-		t.Errorf("%d-byte agent: class %v, want bot", len(browserish), got.Class)
-	}
-	c.mu.RLock()
-	_, cached := c.cache[long]
-	c.mu.RUnlock()
-	if cached {
-		t.Errorf("a user agent over %d bytes was cached", maxCachedUA)
+	n := 3 * verdictSlots / 2
+	for round := range 2 {
+		for i := range n {
+			v := visit(i)
+			if got, want := c.Classify(v), byRequest(v, c.uncached(v.UserAgent, v.Referer)); got != want {
+				t.Fatalf("round %d: Classify(%+v) = %+v, want %+v", round, v, got, want)
+			}
+		}
 	}
 }
 
-// The cache must copy its keys: Fiber hands out strings that point into
-// request buffers it reuses, which unsafe.String imitates here.
+// TestVerdictWords checks that every verdict survives packing, and that a
+// key whose hash differs in the stored bits misses instead of taking the
+// slot's verdict.
+func TestVerdictWords(t *testing.T) {
+	vc := newVerdictCache()
+	for app := range knownAppsWithNone() {
+		for class := Human; class <= Bot; class++ {
+			for device := Desktop; device <= Tablet; device++ {
+				for ref := RefNone; ref <= RefOther; ref++ {
+					r := Result{Class: class, App: app, Device: device, Referrer: ref}
+					const key = 0xdeadbeef_12345678
+					vc.put(key, r)
+					if got, ok := vc.get(key); !ok || got != r {
+						t.Fatalf("put %+v, got %+v, %v", r, got, ok)
+					}
+				}
+			}
+		}
+	}
+	tests := []struct {
+		name string
+		key  uint64
+		hit  bool
+	}{
+		{"same key", 0xdeadbeef_12345678, true},
+		{"same slot, other top bits", 0xdeadbeef_12345678 ^ 1<<63, false},
+		{"same slot, lowest stored bit differs", 0xdeadbeef_12345678 ^ 1<<fingerprintLow, false},
+		{"other slot", 0xdeadbeef_12345678 ^ 1, false},
+		{"differs only in bits neither slot nor word keeps", 0xdeadbeef_12345678 ^ 1<<15, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, ok := vc.get(tt.key); ok != tt.hit {
+				t.Errorf("get(%#x): hit %v, want %v", tt.key, ok, tt.hit)
+			}
+		})
+	}
+}
+
+// The cache must not keep request memory: Fiber hands out strings that point
+// into request buffers it reuses, which unsafe.String imitates here.
 func TestClassifyCacheCopiesUserAgent(t *testing.T) {
 	c := NewClassifier()
 	buf := []byte("curl/8.7.1")
@@ -447,6 +486,13 @@ func sameSet(a, b []string) bool {
 	return slices.Equal(a, b)
 }
 
+// knownAppsWithNone is every App value Classify may return, "" included.
+func knownAppsWithNone() map[string]bool {
+	m := knownApps()
+	m[""] = true
+	return m
+}
+
 // knownApps is every App value Classify may return, besides "".
 func knownApps() map[string]bool {
 	m := map[string]bool{scannerMicrosoft: true}
@@ -486,11 +532,6 @@ func BenchmarkClassifyUncached(b *testing.B) {
 	for b.Loop() {
 		v.UserAgent = uas[i%len(uas)]
 		i++
-		if i%len(uas) == 0 {
-			c.mu.Lock()
-			clear(c.cache)
-			c.mu.Unlock()
-		}
-		c.Classify(v)
+		byRequest(v, c.uncached(v.UserAgent, v.Referer))
 	}
 }
