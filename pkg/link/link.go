@@ -61,19 +61,26 @@ const maxCodeLength = 32
 
 // ValidCode reports whether s could be a code: 1 to 32 characters of
 // shortid's alphabet [0-9A-Za-z_-]. Anything else is refused before a store
-// lookup. It runs on every redirect, hence a loop rather than a regexp.
+// lookup. It runs on every redirect, hence a table rather than a regexp, or
+// a chain of comparisons that random codes make the CPU mispredict.
 func ValidCode(s string) bool {
 	if len(s) == 0 || len(s) > maxCodeLength {
 		return false
 	}
 	for i := range len(s) {
-		c := s[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_' || c == '-') {
+		if !codeAlphabet[s[i]] {
 			return false
 		}
 	}
 	return true
 }
+
+var codeAlphabet = func() (in [256]bool) {
+	for _, c := range "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_-" {
+		in[c] = true
+	}
+	return in
+}()
 
 // reservedCodes are first path segments the server routes itself; a code
 // equal to one of them could never be reached.

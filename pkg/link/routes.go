@@ -90,13 +90,13 @@ func (x *routeIndex) find(code string) (i uint32, hash uint64) {
 func (x *routeIndex) get(code string) (r Route, ok, complete bool) {
 	complete = x.loaded.Load() // read first: a route loaded after is a bonus
 	x.mu.RLock()
-	defer x.mu.RUnlock()
 	i, _ := x.find(code)
-	if i == 0 {
-		return Route{}, false, complete
+	if i != 0 {
+		e := &x.entries[i-1]
+		r, ok = Route{Code: x.str(e.code), URL: x.str(e.url), Dest: x.str(e.dest), Disabled: e.disabled}, true
 	}
-	e := &x.entries[i-1]
-	return Route{Code: x.str(e.code), URL: x.str(e.url), Dest: x.str(e.dest), Disabled: e.disabled}, true, complete
+	x.mu.RUnlock()
+	return r, ok, complete
 }
 
 // put records a link's route as it now is.
@@ -114,17 +114,23 @@ func (x *routeIndex) putLocked(r Route, replace bool) {
 	if i != 0 && !replace {
 		return
 	}
-	e := routeEntry{url: x.store(r.URL), disabled: r.Disabled}
-	e.dest = e.url
-	if r.Dest != r.URL {
-		e.dest = x.store(r.Dest)
-	}
+	e := routeEntry{disabled: r.Disabled}
 	if i != 0 {
 		e.code, e.next = x.entries[i-1].code, x.entries[i-1].next
+	} else {
+		// The code, then its destination right after it: a redirect
+		// compares the one and sends the other, from adjacent bytes.
+		e.code, e.next = x.store(r.Code), x.byHash[hash]
+	}
+	e.dest = x.store(r.Dest)
+	e.url = e.dest
+	if r.URL != r.Dest {
+		e.url = x.store(r.URL)
+	}
+	if i != 0 {
 		x.entries[i-1] = e
 		return
 	}
-	e.code, e.next = x.store(r.Code), x.byHash[hash]
 	x.entries = append(x.entries, e)
 	x.byHash[hash] = uint32(len(x.entries))
 }

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/utils"
 	qrcode "github.com/skip2/go-qrcode"
 
 	"github.com/darkshare/darkshare/pkg/link"
@@ -17,7 +18,9 @@ import (
 // the disk is written by the aggregator's next flush.
 func (s *server) redirect() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		l, err := s.Links.Route(c.UserContext(), c.Params("code"))
+		// The request's own context: UserContext costs a lookup, and Route
+		// needs one only while the index loads.
+		l, err := s.Links.Route(c.Context(), c.Params("code"))
 		if err != nil {
 			return err
 		}
@@ -38,8 +41,10 @@ func (s *server) redirect() fiber.Handler {
 // be owned by the caller, not request memory: the aggregator keeps it.
 func (s *server) countVisit(c *fiber.Ctx, code string) {
 	ip, at := s.clientIP(c), requestTime(c)
-	ua := c.Get(fiber.HeaderUserAgent)
-	res := s.Classifier.Classify(track.Visit{Method: c.Method(), UserAgent: ua, Referer: c.Get(fiber.HeaderReferer), IP: ip})
+	// fasthttp's own accessors: Get would copy and normalise each name first.
+	header := &c.Request().Header
+	ua, referer := utils.UnsafeString(header.UserAgent()), utils.UnsafeString(header.Referer())
+	res := s.Classifier.Classify(track.Visit{Method: c.Method(), UserAgent: ua, Referer: referer, IP: ip})
 	var visitor uint64
 	var ok bool
 	if res.Class == track.Human {
@@ -61,7 +66,9 @@ func (s *server) qrCode() fiber.Handler {
 		if err != nil {
 			return err
 		}
-		l, err := s.Links.Route(c.UserContext(), c.Params("code"))
+		// The request's own context: UserContext costs a lookup, and Route
+		// needs one only while the index loads.
+		l, err := s.Links.Route(c.Context(), c.Params("code"))
 		if err != nil {
 			return err
 		}

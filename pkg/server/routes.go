@@ -71,7 +71,9 @@ func (s *server) routes(app *fiber.App) {
 	app.Post("/links/:code/disabled", forms, s.linksPageSetDisabled())
 	app.Get(DemoPath, forms, s.demo())
 
-	// Get also answers HEAD, with the same headers and no body.
-	app.Get("/:code/qr.png", s.qrCode())
+	// Get also answers HEAD, with the same headers and no body. The
+	// redirect goes first, as the busiest route: Fiber tries a request's
+	// routes in order, and "/:code" never takes "/{code}/qr.png".
 	app.Get("/:code", s.redirect())
+	app.Get("/:code/qr.png", s.qrCode())
 }
