@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 
@@ -18,9 +19,10 @@ import (
 // the disk is written by the aggregator's next flush.
 func (s *server) redirect() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		// The request's own context: UserContext costs a lookup, and Route
-		// needs one only while the index loads.
-		l, err := s.Links.Route(c.Context(), c.Params("code"))
+		// Background, which is what UserContext returns here (nothing sets
+		// one) without its lookup; fasthttp's own context would be cancelled
+		// during a graceful shutdown, while a redirect should still be served.
+		l, err := s.Links.Route(context.Background(), c.Params("code"))
 		if err != nil {
 			return err
 		}
@@ -66,9 +68,7 @@ func (s *server) qrCode() fiber.Handler {
 		if err != nil {
 			return err
 		}
-		// The request's own context: UserContext costs a lookup, and Route
-		// needs one only while the index loads.
-		l, err := s.Links.Route(c.Context(), c.Params("code"))
+		l, err := s.Links.Route(c.UserContext(), c.Params("code"))
 		if err != nil {
 			return err
 		}
