@@ -4,8 +4,9 @@
 # Run from the repo root: bash bench/load.sh. See bench/README.md.
 #
 # Settings (environment):
-#   DURATION   each wrk run (default 10s)
-#   ROUNDS     ABBA pairs per comparison (default 3)
+#   DURATION   each wrk run (default 5s)
+#   ROUNDS     ABBA pairs per comparison (default 10: single pairs here
+#              spread from 0.73 to 1.09, so a median needs many of them)
 #   CONNS      wrk connections (default 64)
 #   LINKS      links seeded and clicked at random (default 1000)
 #   SPREAD     how clicks pick links: uniform (default, the worst case for
@@ -17,8 +18,8 @@
 #   SERVER_CPU, WRK_CPU       cores to pin to (default 0 and 1)
 set -euo pipefail
 
-DURATION=${DURATION:-10s}
-ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-5s}
+ROUNDS=${ROUNDS:-10}
 CONNS=${CONNS:-64}
 LINKS=${LINKS:-1000}
 SPREAD=${SPREAD:-uniform}
