@@ -2,13 +2,14 @@ package link
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
 
 // The route index gives back exactly what was put, across arena chunks,
-// for strings longer than a chunk, after replacements, and for codes whose
-// hashes collide.
+// for strings longer than a chunk, after replacements, after the table
+// grew, and for codes whose hashes collide.
 func TestRouteIndexKeepsEveryRoute(t *testing.T) {
 	x := newRouteIndex()
 	want := map[string]Route{}
@@ -37,12 +38,27 @@ func TestRouteIndexKeepsEveryRoute(t *testing.T) {
 		t.Fatalf("%d arena chunks: the test should cross chunks", len(x.arena))
 	}
 
-	// An entry of another code with c9's hash, as a collision would chain
-	// it: in front of c9, so finding c9 walks past it.
-	_, hash := x.find("c9")
-	x.entries = append(x.entries, routeEntry{code: x.store("zz"), url: x.store("https://z.test/"), next: x.byHash[hash]})
-	x.entries[len(x.entries)-1].dest = x.entries[len(x.entries)-1].url
-	x.byHash[hash] = uint32(len(x.entries))
+	// An entry of another code with c9's very hash, where a collision would
+	// have put it: in c9's slot, c9 moved along to the next free one, so
+	// that finding c9 probes past it.
+	hash := x.hash("c9")
+	i, found := x.find("c9", hash)
+	if !found {
+		t.Fatal("c9 not found")
+	}
+	c9 := x.slots[i]
+	zz := routeEntry{hash: hash, code: x.store("zz"), url: x.store("https://z.test/")}
+	zz.dest = zz.url
+	x.slots[i] = zz
+	j := i
+	for x.slots[j].code.len != 0 {
+		j = (j + 1) % len(x.slots)
+	}
+	x.slots[j] = c9
+	x.used++
+	if len(x.slots) <= initialSlots || 2*x.used > len(x.slots) {
+		t.Fatalf("%d slots for %d routes: the table should have grown, and be at most half full", len(x.slots), x.used)
+	}
 
 	for code, w := range want {
 		got, ok, _ := x.get(code)
@@ -52,5 +68,27 @@ func TestRouteIndexKeepsEveryRoute(t *testing.T) {
 	}
 	if _, ok, _ := x.get("nope"); ok {
 		t.Fatal("a code never put was found")
+	}
+}
+
+// BenchmarkRouteGet looks up random codes among a million, the redirect's
+// lookup when clicks spread over every link: memory, not instructions.
+func BenchmarkRouteGet(b *testing.B) {
+	const n = 1_000_000
+	x := newRouteIndex()
+	codes := make([]string, n)
+	for i := range codes {
+		codes[i] = fmt.Sprintf("c%08x", i*2654435761%(1<<32))
+		url := fmt.Sprintf("https://news.example.org/story?id=%d", i)
+		x.put(Route{Code: codes[i], URL: url, Dest: url})
+	}
+	rand.Shuffle(len(codes), func(i, j int) { codes[i], codes[j] = codes[j], codes[i] })
+	b.ResetTimer()
+	i := 0
+	for b.Loop() {
+		if _, ok, _ := x.get(codes[i%n]); !ok {
+			b.Fatal("a code was not found")
+		}
+		i++
 	}
 }
