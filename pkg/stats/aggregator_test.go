@@ -187,6 +187,50 @@ func BenchmarkAdd(b *testing.B) {
 	})
 }
 
+// BenchmarkFlushSpread is a flush at scale: a million link-days unfolded in
+// memory (as after clicks spread over a million links for a while), then
+// per flush 50,000 more clicks at random among them, each a human click
+// with a visitor, appended to the log and merged into the unfolded counts,
+// with one partition's checkpoint rewritten, as the flush loop does every
+// interval. It reports the cost per click flushed.
+func BenchmarkFlushSpread(b *testing.B) {
+	const (
+		links    = 1_000_000
+		perFlush = 50_000
+		day      = stats.Day(20000)
+	)
+	db, err := store.Open(filepath.Join(b.TempDir(), "d.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	agg := stats.NewAggregator(db, discard)
+	codes := make([]string, links)
+	for i := range codes {
+		codes[i] = fmt.Sprintf("c%08x", i)
+	}
+	click := track.Result{Class: track.Human, Referrer: track.RefWebmail}
+	for i, code := range codes {
+		agg.RecordVisit(code, day, click, uint64(i), true)
+		if (i+1)%perFlush == 0 {
+			if err := agg.Flush(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	b.ResetTimer()
+	for b.Loop() {
+		for range perFlush {
+			agg.RecordVisit(codes[rng.IntN(links)], day, click, rng.Uint64(), true)
+		}
+		if err := agg.Flush(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*perFlush), "ns/click")
+}
+
 func TestUniqueVisitorsWithinAFewPercent(t *testing.T) {
 	db := storetest.MustOpen(t)
 	fs := &flakyStore{Store: db}

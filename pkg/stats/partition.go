@@ -125,10 +125,11 @@ func (a *Aggregator) foldPartition(ctx context.Context, i int) error {
 // checkpoint writes the unfolded counts of partition i as its checkpoint.
 func (a *Aggregator) checkpoint(ctx context.Context, i int) error {
 	part := &a.parts[i]
-	records := make([]pendingRecord, 0, len(part.records))
+	records := a.unloaded[:0]
 	for k, t := range part.records {
 		records = append(records, pendingRecord{DayKey: k, t: t})
 	}
+	defer func() { a.unloaded = records[:0]; clear(records) }()
 	if err := a.save(ctx, i, nil, records); err != nil {
 		return fmt.Errorf("checkpoint %d day records: %w", len(records), err)
 	}
@@ -138,10 +139,11 @@ func (a *Aggregator) checkpoint(ctx context.Context, i int) error {
 // save writes merges and the checkpoint of partition i, standing for every
 // log entry so far, and cuts the log entries no partition needs any more.
 func (a *Aggregator) save(ctx context.Context, i int, merges []Merge, unfolded []pendingRecord) error {
-	data, err := encodeCheckpoint(unfolded)
+	data, err := encodeCheckpoint(a.encoded[:0], unfolded)
 	if err != nil {
 		return err
 	}
+	a.encoded = data
 	cut := a.loggedUpTo
 	for j := range a.parts {
 		if p := &a.parts[j]; j != i && p.dirty {
@@ -160,8 +162,8 @@ func (a *Aggregator) save(ctx context.Context, i int, merges []Merge, unfolded [
 
 // encodeCheckpoint prefixes a batch with the number of partitions, so that
 // a binary that splits codes otherwise refuses it instead of miscounting.
-func encodeCheckpoint(records []pendingRecord) ([]byte, error) {
-	return encodeBatch(binary.AppendUvarint(nil, partitionCount), records)
+func encodeCheckpoint(b []byte, records []pendingRecord) ([]byte, error) {
+	return encodeBatch(binary.AppendUvarint(b, partitionCount), records)
 }
 
 func decodeCheckpoint(cp Checkpoint) ([]pendingRecord, error) {

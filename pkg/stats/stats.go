@@ -90,7 +90,8 @@ type Checkpoint struct {
 // a record written by a fold has collected many flushes' counts.
 type Store interface {
 	// AppendLog durably appends one flush's deltas and returns its sequence
-	// number, larger than any before.
+	// number, larger than any before. It must not keep data: the aggregator
+	// reuses the buffer.
 	AppendLog(ctx context.Context, data []byte) (uint64, error)
 	// Log returns the entries not yet cut, in order. The caller owns them.
 	Log(ctx context.Context) ([]LogEntry, error)
@@ -100,6 +101,7 @@ type Store interface {
 	// Fold applies merges to the day records, replaces the checkpoint of
 	// cp.Part with cp, and deletes the log entries up to and including
 	// cutLog, in one atomic transaction: after an error, nothing changed.
+	// It must not keep cp.Data, which the aggregator reuses.
 	Fold(ctx context.Context, merges []Merge, cp Checkpoint, cutLog uint64) error
 	// Records returns the stored day records of code in period, in day
 	// order. The caller owns the bytes.
