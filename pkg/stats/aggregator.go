@@ -46,7 +46,6 @@ type Aggregator struct {
 	pending   atomic.Int64
 	lastError atomic.Pointer[flushFailure]
 	log       *slog.Logger
-	metrics   *visitMetrics
 	observe   func(time.Duration, error) // set before use; never nil
 }
 
@@ -64,7 +63,7 @@ type flushFailure struct {
 // NewAggregator returns an Aggregator that flushes into store.
 func NewAggregator(store Store, log *slog.Logger) *Aggregator {
 	a := &Aggregator{
-		store: store, seed: maphash.MakeSeed(), log: log, metrics: newVisitMetrics(),
+		store: store, seed: maphash.MakeSeed(), log: log,
 		observe: func(time.Duration, error) {},
 	}
 	for i := range a.shards {
@@ -96,29 +95,33 @@ func (a *Aggregator) ObserveFlushes(f func(time.Duration, error)) { a.observe = 
 
 // AddMany counts one event under each of metrics, with one lookup.
 func (a *Aggregator) AddMany(code string, day Day, metrics ...Metric) {
-	a.count(code, day, metrics, 0, false)
+	a.count(code, day, metrics, nil, 0, false)
 }
 
 // AddVisitor adds a visitor ID to the unique-visitor sketch of code and day.
 // Only the 64-bit ID enters the sketch; a sketch cannot give IDs back.
 func (a *Aggregator) AddVisitor(code string, day Day, visitor uint64) {
-	a.count(code, day, nil, visitor, true)
+	a.count(code, day, nil, nil, visitor, true)
 }
 
-// count adds one event under each of metrics and, if hasVisitor, visitor to
+// count adds one event under each of metrics and of ids (the same counters
+// by id, which the click path has ready) and, if hasVisitor, visitor to
 // the sketch, under one lock of the record's shard: a click does both.
-func (a *Aggregator) count(code string, day Day, metrics []Metric, visitor uint64, hasVisitor bool) {
+func (a *Aggregator) count(code string, day Day, metrics []Metric, ids []counterID, visitor uint64, hasVisitor bool) {
 	s := a.shardOf(code)
 	s.mu.Lock()
 	r := s.record(code, day)
 	for _, m := range metrics {
 		r.add(m, 1)
 	}
+	for _, id := range ids {
+		r.addID(id, 1)
+	}
 	if hasVisitor {
 		r.addVisitor(visitor)
 	}
 	s.mu.Unlock()
-	a.pending.Add(int64(len(metrics)))
+	a.pending.Add(int64(len(metrics) + len(ids)))
 }
 
 func (a *Aggregator) shardOf(code string) *shard {

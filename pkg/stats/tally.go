@@ -15,7 +15,7 @@ import (
 // visitors' IDs as they are. A map of counters and a sketch, as a Record
 // holds, cost several allocations and a sketch encoding at every flush.
 type tally struct {
-	metrics [tallySlots]Metric
+	metrics [tallySlots]counterID
 	counts  [tallySlots]uint64
 	used    uint8 // slots in use
 	// Visitors are exact, visitors[:nVisitors], until there are more than
@@ -33,18 +33,27 @@ const (
 
 // add counts n under m.
 func (t *tally) add(m Metric, n uint64) {
+	if id, ok := counterIDs.idOf(m); ok {
+		t.addID(id, n)
+		return
+	}
+	t.extraRecord().Counts[m] += n
+}
+
+// addID counts n under the counter of id.
+func (t *tally) addID(id counterID, n uint64) {
 	for i := range t.used {
-		if t.metrics[i] == m {
+		if t.metrics[i] == id {
 			t.counts[i] += n
 			return
 		}
 	}
 	if t.used < tallySlots {
-		t.metrics[t.used], t.counts[t.used] = m, n
+		t.metrics[t.used], t.counts[t.used] = id, n
 		t.used++
 		return
 	}
-	t.extraRecord().Counts[m] += n
+	t.extraRecord().Counts[counterIDs.name(id)] += n
 }
 
 func (t *tally) extraRecord() *Record {
@@ -108,7 +117,7 @@ func (t *tally) sketch() *hyperloglog.Sketch {
 // merge adds o into t; o is not changed.
 func (t *tally) merge(o *tally) {
 	for i := range o.used {
-		t.add(o.metrics[i], o.counts[i])
+		t.addID(o.metrics[i], o.counts[i])
 	}
 	for _, v := range o.visitors[:o.nVisitors] {
 		t.addVisitor(v)
@@ -151,7 +160,7 @@ func (t *tally) events() int64 {
 // addTo adds t into r; t is not changed.
 func (t *tally) addTo(r *Record) error {
 	for i := range t.used {
-		r.Counts[t.metrics[i]] += t.counts[i]
+		r.Counts[counterIDs.name(t.metrics[i])] += t.counts[i]
 	}
 	if t.nVisitors > 0 {
 		if r.Visitors == nil {
@@ -178,7 +187,7 @@ func (t *tally) record() *Record {
 // Uniques.
 func (t *tally) countsInto(counts map[Metric]uint64) {
 	for i := range t.used {
-		counts[t.metrics[i]] += t.counts[i]
+		counts[counterIDs.name(t.metrics[i])] += t.counts[i]
 	}
 	if t.nVisitors > 0 {
 		counts[Uniques] += uint64(t.nVisitors)
@@ -213,7 +222,7 @@ func (t *tally) appendBinary(b []byte) ([]byte, error) {
 		b = binary.AppendUvarint(b, n)
 	}
 	for i := range t.used {
-		counter(t.metrics[i], t.counts[i])
+		counter(counterIDs.name(t.metrics[i]), t.counts[i])
 	}
 	if t.extra != nil {
 		for m, n := range t.extra.Counts {

@@ -3,6 +3,7 @@ package stats
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"maps"
 	"math/rand/v2"
 	"testing"
@@ -157,5 +158,45 @@ func TestSketchBitsKeepTheSketch(t *testing.T) {
 		if !bytes.Equal(a, b) {
 			t.Fatalf("%d visitors: the sketches differ", n)
 		}
+	}
+}
+
+// The counter table hands out one id per name, gives names back, and stops
+// at its bound; a tally then counts further names in its extra Record,
+// by name, and still reads and encodes them.
+func TestCounterTableIsBounded(t *testing.T) {
+	table := newCounterTable()
+	for i := range maxCounterIDs {
+		if id, ok := table.idOf(Metric(fmt.Sprint("m", i))); !ok || int(id) != i {
+			t.Fatalf("name %d: id %d, %v", i, id, ok)
+		}
+	}
+	if id, ok := table.idOf("m7"); !ok || id != 7 || table.name(id) != "m7" {
+		t.Fatalf("m7 again: id %d, %v, name %q", id, ok, table.name(id))
+	}
+	if _, ok := table.idOf("one too many"); ok {
+		t.Fatal("an id past the bound")
+	}
+
+	saved := counterIDs
+	counterIDs = table // no test in this package runs in parallel
+	t.Cleanup(func() { counterIDs = saved })
+	var got tally
+	got.add("m7", 2)
+	got.add("one too many", 3)
+	want := map[Metric]uint64{"m7": 2, "one too many": 3}
+	if c := countsOf(&got); !maps.Equal(c, want) {
+		t.Fatalf("counts %v, want %v", c, want)
+	}
+	data, err := got.appendBinary(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := decodeTally(data, map[string]Metric{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := countsOf(back); !maps.Equal(c, want) {
+		t.Fatalf("decoded counts %v, want %v", c, want)
 	}
 }

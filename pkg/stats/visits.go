@@ -3,7 +3,6 @@ package stats
 import (
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/darkshare/darkshare/pkg/track"
 )
@@ -20,46 +19,50 @@ const (
 	devicePrefix   = "device:"
 )
 
-// metricNames hands out the counter name of an app without building a string
-// on every click: names are made once per app and kept.
-type metricNames struct {
-	prefix string
-	mu     sync.RWMutex
-	byName map[string]Metric
+// visitCounters are the ids of the counters a classified visit adds to,
+// interned at start: the click path then neither builds names nor looks
+// them up.
+var visitCounters = newVisitCounters()
+
+type visitIDs struct {
+	clicks, scanners, bots counterID
+	referrers              [track.RefOther + 1]counterID
+	devices                [track.Tablet + 1]counterID
+	previews, inApp        appCounters
 }
 
-func (n *metricNames) of(name string) Metric {
-	n.mu.RLock()
-	m, ok := n.byName[name]
-	n.mu.RUnlock()
-	if ok {
-		return m
+// appCounters are the counters of "<prefix><app>" for every app of track's
+// tables, "other" included.
+type appCounters map[string]counterID
+
+func newAppCounters(prefix string, apps []string) appCounters {
+	c := make(appCounters, len(apps))
+	for _, app := range apps {
+		c[app] = mustID(Metric(prefix + app))
 	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.byName == nil {
-		n.byName = make(map[string]Metric)
+	return c
+}
+
+// of returns app's counter. track names apps from its tables only; any
+// other name would count as "other".
+func (c appCounters) of(app string) counterID {
+	if id, ok := c[app]; ok {
+		return id
 	}
-	m = Metric(n.prefix + name)
-	// name comes from track's tables, never from a request, so the map stays small.
-	n.byName[strings.Clone(name)] = m
-	return m
+	return c["other"]
 }
 
-// visitMetrics names the counters a classified visit adds to.
-type visitMetrics struct {
-	previews, inApp metricNames
-	referrers       [track.RefOther + 1]Metric
-	devices         [track.Tablet + 1]Metric
-}
-
-func newVisitMetrics() *visitMetrics {
-	v := &visitMetrics{previews: metricNames{prefix: previewPrefix}, inApp: metricNames{prefix: inAppPrefix}}
+func newVisitCounters() *visitIDs {
+	v := &visitIDs{
+		clicks: mustID(Clicks), scanners: mustID(Scanners), bots: mustID(Bots),
+		previews: newAppCounters(previewPrefix, track.PreviewApps()),
+		inApp:    newAppCounters(inAppPrefix, track.InAppApps()),
+	}
 	for r := range v.referrers {
-		v.referrers[r] = Metric(referrerPrefix + track.Referrer(r).String())
+		v.referrers[r] = mustID(Metric(referrerPrefix + track.Referrer(r).String()))
 	}
 	for d := range v.devices {
-		v.devices[d] = Metric(devicePrefix + track.Device(d).String())
+		v.devices[d] = mustID(Metric(devicePrefix + track.Device(d).String()))
 	}
 	return v
 }
@@ -69,22 +72,25 @@ func newVisitMetrics() *visitMetrics {
 // app, a scanner or a bot. visitor is the day's visitor ID of a human click,
 // added to the unique-visitor sketch when hasVisitor is true.
 func (a *Aggregator) RecordVisit(code string, day Day, r track.Result, visitor uint64, hasVisitor bool) {
+	v := visitCounters
+	var ids [4]counterID
+	n := 1
 	switch r.Class {
 	case track.Human:
-		ms := [4]Metric{Clicks, a.metrics.referrers[r.Referrer], a.metrics.devices[r.Device]}
-		n := 3
+		ids[0], ids[1], ids[2] = v.clicks, v.referrers[r.Referrer], v.devices[r.Device]
+		n = 3
 		if r.App != "" {
-			ms[3] = a.metrics.inApp.of(r.App)
+			ids[3] = v.inApp.of(r.App)
 			n = 4
 		}
-		a.count(code, day, ms[:n], visitor, hasVisitor)
 	case track.Preview:
-		a.Add(code, day, a.metrics.previews.of(r.App))
+		ids[0], hasVisitor = v.previews.of(r.App), false
 	case track.Scanner:
-		a.Add(code, day, Scanners)
+		ids[0], hasVisitor = v.scanners, false
 	default:
-		a.Add(code, day, Bots)
+		ids[0], hasVisitor = v.bots, false
 	}
+	a.count(code, day, nil, ids[:n], visitor, hasVisitor)
 }
 
 // Breakdown is a set of counters read back as a site owner wants them:
