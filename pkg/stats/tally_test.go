@@ -11,6 +11,20 @@ import (
 	"github.com/axiomhq/hyperloglog"
 )
 
+// throughLog returns tl as the log and checkpoints hold it, read back.
+func throughLog(t *testing.T, tl *tally) *tally {
+	t.Helper()
+	data, err := tl.appendBinary(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := decodeTally(data, map[string]Metric{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return back
+}
+
 // countsOf reads a tally as reports do.
 func countsOf(t *tally) map[Metric]uint64 {
 	c := map[Metric]uint64{}
@@ -61,14 +75,7 @@ func TestTallyCountsLikeARecord(t *testing.T) {
 			if got.events() != int64(len(tc.metrics)) {
 				t.Fatalf("events %d, want %d", got.events(), len(tc.metrics))
 			}
-			data, err := got.appendBinary(nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			back, err := decodeTally(data, map[string]Metric{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			back := throughLog(t, &got)
 			if c := countsOf(back); !maps.Equal(c, wantCounts) {
 				t.Fatalf("decoded %v, want %v", c, wantCounts)
 			}
@@ -188,15 +195,7 @@ func TestCounterTableIsBounded(t *testing.T) {
 	if c := countsOf(&got); !maps.Equal(c, want) {
 		t.Fatalf("counts %v, want %v", c, want)
 	}
-	data, err := got.appendBinary(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	back, err := decodeTally(data, map[string]Metric{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c := countsOf(back); !maps.Equal(c, want) {
+	if c := countsOf(throughLog(t, &got)); !maps.Equal(c, want) {
 		t.Fatalf("decoded counts %v, want %v", c, want)
 	}
 }
