@@ -83,7 +83,8 @@ func (s *server) mint(c *fiber.Ctx, trusted, withStats bool) ([]byte, error) {
 // not remembered. Bounded, cleared when full, like Service's memories.
 type mintAnswers struct {
 	mu sync.RWMutex
-	// by trusted, then withStats, then body
+	// by trusted, then withStats, then body: indexing by string(body)
+	// alone is what lets a lookup not copy the body
 	answers [2][2]map[string]mintAnswer
 }
 

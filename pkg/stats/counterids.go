@@ -57,6 +57,15 @@ func (t *counterTable) idOf(m Metric) (id counterID, ok bool) {
 	return id, true
 }
 
+// lookup returns the id of a name already interned, without making a
+// string of it.
+func (t *counterTable) lookup(name []byte) (id counterID, ok bool) {
+	t.mu.RLock()
+	id, ok = t.ids[Metric(name)]
+	t.mu.RUnlock()
+	return id, ok
+}
+
 // name returns the name of an id idOf handed out.
 func (t *counterTable) name(id counterID) Metric { return (*t.names.Load())[id] }
 

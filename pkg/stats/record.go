@@ -199,7 +199,6 @@ func encodeBatch(b []byte, records []pendingRecord) ([]byte, error) {
 // decodeBatch reads what encodeBatch wrote.
 func decodeBatch(data []byte) ([]pendingRecord, error) {
 	var out []pendingRecord
-	names := make(map[string]Metric)
 	field := func() ([]byte, bool) {
 		l, n := binary.Uvarint(data)
 		if n <= 0 || l > uint64(len(data)-n) {
@@ -223,7 +222,7 @@ func decodeBatch(data []byte) ([]pendingRecord, error) {
 		if !ok {
 			return nil, errRecord
 		}
-		t, err := decodeTally(rec, names)
+		t, err := decodeTally(rec)
 		if err != nil {
 			return nil, err
 		}

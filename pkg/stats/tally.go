@@ -244,9 +244,8 @@ func (t *tally) appendBinary(b []byte) ([]byte, error) {
 }
 
 // decodeTally reads what appendBinary wrote, or a Record (formats 1 and 2,
-// in a log written before tallies). names turns counter names into Metrics
-// without a new string for each of a million tallies.
-func decodeTally(data []byte, names map[string]Metric) (*tally, error) {
+// in a log written before tallies).
+func decodeTally(data []byte) (*tally, error) {
 	if len(data) == 0 || data[0] != tallyFormat {
 		r, err := DecodeRecord(data)
 		if err != nil {
@@ -257,12 +256,13 @@ func decodeTally(data []byte, names map[string]Metric) (*tally, error) {
 	}
 	t := &tally{}
 	rest, err := readCounterList(data[1:], func(name []byte, v uint64) {
-		m, ok := names[string(name)]
-		if !ok {
-			m = Metric(name)
-			names[string(m)] = m
+		// A million tallies name the same few counters: no string for a
+		// name already interned.
+		if id, ok := counterIDs.lookup(name); ok {
+			t.addID(id, v)
+			return
 		}
-		t.add(m, v)
+		t.add(Metric(name), v)
 	})
 	if err != nil {
 		return nil, err

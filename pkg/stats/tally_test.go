@@ -18,7 +18,7 @@ func throughLog(t *testing.T, tl *tally) *tally {
 	if err != nil {
 		t.Fatal(err)
 	}
-	back, err := decodeTally(data, map[string]Metric{})
+	back, err := decodeTally(data)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,7 +24,7 @@ const (
 // them up.
 var visitCounters = newVisitCounters()
 
-type visitIDs struct {
+type visitCounterIDs struct {
 	clicks, scanners, bots counterID
 	referrers              [track.RefOther + 1]counterID
 	devices                [track.Tablet + 1]counterID
@@ -52,8 +52,8 @@ func (c appCounters) of(app string) counterID {
 	return c["other"]
 }
 
-func newVisitCounters() *visitIDs {
-	v := &visitIDs{
+func newVisitCounters() *visitCounterIDs {
+	v := &visitCounterIDs{
 		clicks: mustID(Clicks), scanners: mustID(Scanners), bots: mustID(Bots),
 		previews: newAppCounters(previewPrefix, track.PreviewApps()),
 		inApp:    newAppCounters(inAppPrefix, track.InAppApps()),
