@@ -12,47 +12,36 @@ import (
 	"time"
 )
 
-const shardCount = 64
-
 // Aggregator counts in memory and writes the counts to a Store in one
 // transaction per flush, so that recording a click never waits on the disk.
-// Reads add the pending counts to the stored ones, so a click shows at once.
+// Reads add the counts in memory to the stored ones, so a click shows at
+// once.
 //
 // Counts live in three places: pending (in memory only, since the last
 // flush), unfolded (appended to the store's log by a flush, and kept in
-// memory merged per link and day, see partition.go), and folded into the
-// store's day records. Each record is written to the day records once for
-// many flushes, which is what keeps flushes cheap when clicks spread over a
+// memory as sorted runs, see partition.go), and folded into the store's
+// day records. Each record is written to the day records once for many
+// flushes, which is what keeps flushes cheap when clicks spread over a
 // million links.
 type Aggregator struct {
-	store  Store
-	seed   maphash.Seed
-	shards [shardCount]shard
+	store Store
+	seed  maphash.Seed
+	parts [partitionCount]partition
 
 	// flushMu orders flushes and folds against reads: a reader holding it
 	// sees every count in exactly one of the three places. It also guards
 	// the fields below it.
 	flushMu    sync.RWMutex
-	parts      [partitionCount]partition // the unfolded counts
-	loggedUpTo uint64                    // sequence of the last log entry in parts
-	nextPart   int                       // the next step's partition
-	// Buffers every flush reuses: at a million link-days, fresh ones were
-	// megabytes a flush, and each collection they brought on scanned every
-	// unfolded tally.
-	encoded  []byte          // a log entry or checkpoint, as encoded
-	batch    []pendingRecord // the records taken from the shards
-	unloaded []pendingRecord // a partition's records, for its checkpoint
+	loggedUpTo uint64 // sequence of the last log entry in the unfolded counts
+	nextPart   int    // the next step's partition
+	// Buffers every flush reuses.
+	encoded []byte          // a log entry or checkpoint, as encoded
+	batch   []pendingRecord // the pending counts a flush takes
 
 	pending   atomic.Int64
 	lastError atomic.Pointer[flushFailure]
 	log       *slog.Logger
 	observe   func(time.Duration, error) // set before use; never nil
-}
-
-type shard struct {
-	mu      sync.Mutex
-	records map[DayKey]*tally
-	_       [48]byte // keep shards on separate cache lines
 }
 
 type flushFailure struct {
@@ -62,29 +51,13 @@ type flushFailure struct {
 
 // NewAggregator returns an Aggregator that flushes into store.
 func NewAggregator(store Store, log *slog.Logger) *Aggregator {
-	a := &Aggregator{
-		store: store, seed: maphash.MakeSeed(), log: log,
-		observe: func(time.Duration, error) {},
-	}
-	for i := range a.shards {
-		a.shards[i].records = make(map[DayKey]*tally)
-	}
-	return a
+	return &Aggregator{store: store, seed: maphash.MakeSeed(), log: log, observe: func(time.Duration, error) {}}
 }
 
-// record returns the pending record of code and day; the caller holds s.mu.
-func (s *shard) record(code string, day Day) *tally {
-	k := DayKey{Code: code, Day: day}
-	r := s.records[k]
-	if r == nil {
-		r = &tally{}
-		s.records[k] = r
-	}
-	return r
-}
+func (a *Aggregator) hash(code string) uint64 { return maphash.String(a.seed, code) }
 
 // Add counts one event. code must be a string the caller owns (not memory
-// borrowed from a request), since it is kept until the next flush.
+// borrowed from a request), since it is kept until its counts are folded.
 func (a *Aggregator) Add(code string, day Day, m Metric) {
 	a.AddMany(code, day, m)
 }
@@ -93,63 +66,68 @@ func (a *Aggregator) Add(code string, day Day, m Metric) {
 // append or a fold), with its duration and error. Call it before Run.
 func (a *Aggregator) ObserveFlushes(f func(time.Duration, error)) { a.observe = f }
 
-// AddMany counts one event under each of metrics, with one lookup.
+// AddMany counts one event under each of metrics.
 func (a *Aggregator) AddMany(code string, day Day, metrics ...Metric) {
-	a.count(code, day, metrics, nil, 0, false)
+	var ids [tallySlots]counterID
+	n := 0
+	for _, m := range metrics {
+		id, ok := counterIDs.idOf(m)
+		if !ok {
+			a.addNamed(code, day, m)
+			continue
+		}
+		if n == len(ids) {
+			a.count(code, day, ids[:n], 0, false)
+			n = 0
+		}
+		ids[n] = id
+		n++
+	}
+	if n > 0 {
+		a.count(code, day, ids[:n], 0, false)
+	}
+}
+
+// addNamed counts one event under m, which the id table had no room for.
+func (a *Aggregator) addNamed(code string, day Day, m Metric) {
+	p := &a.parts[partitionOf(code)]
+	ne := namedEvent{pendingKey{a.hash(code), DayKey{Code: code, Day: day}}, m}
+	p.mu.Lock()
+	p.named = append(p.named, ne)
+	p.mu.Unlock()
+	a.pending.Add(1)
 }
 
 // AddVisitor adds a visitor ID to the unique-visitor sketch of code and day.
 // Only the 64-bit ID enters the sketch; a sketch cannot give IDs back.
 func (a *Aggregator) AddVisitor(code string, day Day, visitor uint64) {
-	a.count(code, day, nil, nil, visitor, true)
+	a.count(code, day, nil, visitor, true)
 }
 
-// count adds one event under each of metrics and of ids (the same counters
-// by id, which the click path has ready) and, if hasVisitor, visitor to
-// the sketch, under one lock of the record's shard: a click does both.
-func (a *Aggregator) count(code string, day Day, metrics []Metric, ids []counterID, visitor uint64, hasVisitor bool) {
-	s := a.shardOf(code)
-	s.mu.Lock()
-	r := s.record(code, day)
-	for _, m := range metrics {
-		r.add(m, 1)
-	}
-	for _, id := range ids {
-		r.addID(id, 1)
-	}
-	if hasVisitor {
-		r.addVisitor(visitor)
-	}
-	s.mu.Unlock()
-	a.pending.Add(int64(len(metrics) + len(ids)))
-}
-
-func (a *Aggregator) shardOf(code string) *shard {
-	return &a.shards[maphash.String(a.seed, code)%shardCount]
+// count queues one event under each of ids, at most tallySlots of them,
+// and, if hasVisitor, visitor: a click does both at once.
+func (a *Aggregator) count(code string, day Day, ids []counterID, visitor uint64, hasVisitor bool) {
+	ev := event{hash: a.hash(code), code: code, day: day, hasVisitor: hasVisitor, visitor: visitor}
+	ev.n = uint8(copy(ev.ids[:], ids))
+	p := &a.parts[partitionOf(code)]
+	p.mu.Lock()
+	p.events = append(p.events, ev)
+	p.mu.Unlock()
+	a.pending.Add(int64(ev.n))
 }
 
 // Pending returns the number of events not yet written.
 func (a *Aggregator) Pending() int64 { return a.pending.Load() }
 
-// Flush appends every pending record to the store's log in one
+// Flush appends every pending count to the store's log in one
 // transaction, then folds or checkpoints one partition of the unfolded
-// counts. On failure the records stay
-// pending, to be retried by the next flush, and the error is returned and
-// remembered for Healthy.
+// counts. On failure the counts stay pending, to be retried by the next
+// flush, and the error is returned and remembered for Healthy.
 func (a *Aggregator) Flush(ctx context.Context) error {
 	a.flushMu.Lock()
 	defer a.flushMu.Unlock()
-
-	taken, events := a.takePending(a.batch[:0])
-	// The tallies stay where they are going; the buffer should not keep
-	// them alive past a fold.
-	defer func() { a.batch = taken[:0]; clear(taken) }()
-	if len(taken) > 0 {
-		if err := a.appendLog(ctx, taken); err != nil {
-			a.restore(taken)
-			return a.failed(fmt.Errorf("flush %d day records: %w", len(taken), err))
-		}
-		a.pending.Add(-events)
+	if err := a.flushPending(ctx); err != nil {
+		return a.failed(err)
 	}
 	if err := a.step(ctx, time.Now()); err != nil {
 		return a.failed(err)
@@ -163,8 +141,45 @@ func (a *Aggregator) failed(err error) error {
 	return err
 }
 
-func (a *Aggregator) appendLog(ctx context.Context, taken []pendingRecord) error {
-	data, err := encodeBatch(a.encoded[:0], taken)
+// flushPending appends every pending count to the log, and keeps them as
+// a new run of each partition; the caller holds flushMu.
+func (a *Aggregator) flushPending(ctx context.Context) error {
+	var bounds [partitionCount + 1]int
+	batch := a.batch[:0]
+	var events int64
+	for i := range a.parts {
+		var n int64
+		batch, n = a.parts[i].takeEvents(batch)
+		events += n
+		bounds[i+1] = len(batch)
+	}
+	// The runs get copies: the buffer is the next flush's.
+	defer func() { clear(batch); a.batch = batch[:0] }()
+	if len(batch) == 0 {
+		return nil
+	}
+	err := a.appendLog(ctx, batch)
+	now := time.Now()
+	for i := range a.parts {
+		p, taken := &a.parts[i], run(batch[bounds[i]:bounds[i+1]])
+		switch {
+		case len(taken) == 0:
+		case err != nil:
+			p.held = slices.Clone(taken) // for the next flush
+		default:
+			p.runs = append(p.runs, slices.Clone(taken))
+			p.flushed(now)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("flush %d day records: %w", len(batch), err)
+	}
+	a.pending.Add(-events)
+	return nil
+}
+
+func (a *Aggregator) appendLog(ctx context.Context, records []pendingRecord) error {
+	data, err := encodeBatch(a.encoded[:0], records)
 	if err != nil {
 		return err
 	}
@@ -175,35 +190,8 @@ func (a *Aggregator) appendLog(ctx context.Context, taken []pendingRecord) error
 	if err != nil {
 		return err
 	}
-	// The records are ours now: pending maps were swapped out.
-	a.unfold(taken, time.Now())
 	a.loggedUpTo = seq
 	return nil
-}
-
-type pendingRecord struct {
-	DayKey
-	t *tally
-}
-
-// takePending appends every pending record to taken.
-func (a *Aggregator) takePending(taken []pendingRecord) (_ []pendingRecord, events int64) {
-	for i := range a.shards {
-		s := &a.shards[i]
-		// Only a map swapped out is read after unlocking: an empty map left
-		// in place is written by Add meanwhile.
-		var records map[DayKey]*tally
-		s.mu.Lock()
-		if len(s.records) > 0 {
-			records, s.records = s.records, make(map[DayKey]*tally, len(s.records))
-		}
-		s.mu.Unlock()
-		for k, t := range records {
-			taken = append(taken, pendingRecord{DayKey: k, t: t})
-			events += t.events()
-		}
-	}
-	return taken, events
 }
 
 // mergeInto returns a merge of delta into a stored record. It leaves delta
@@ -221,18 +209,6 @@ func mergeInto(delta *tally) func([]byte) ([]byte, error) {
 			return nil, fmt.Errorf("merge day record: %w", err)
 		}
 		return EncodeRecord(r)
-	}
-}
-
-func (a *Aggregator) restore(taken []pendingRecord) {
-	for _, p := range taken {
-		s := a.shardOf(p.Code)
-		s.mu.Lock()
-		if cur := s.records[p.DayKey]; cur != nil {
-			p.t.merge(cur)
-		}
-		s.records[p.DayKey] = p.t
-		s.mu.Unlock()
 	}
 }
 
@@ -308,21 +284,28 @@ func (a *Aggregator) Summary(ctx context.Context, code string, period Period) (S
 			byDay[day] = t.record()
 		}
 	}
-	unfolded := a.parts[partitionOf(code)].records
-	for day := period.From; day <= period.To && len(unfolded) > 0; day++ {
-		if t := unfolded[DayKey{Code: code, Day: day}]; t != nil {
-			add(day, t)
+	p, hash := &a.parts[partitionOf(code)], a.hash(code)
+	addRecord := func(r *pendingRecord) { add(r.Day, &r.t) }
+	for _, r := range p.runs {
+		r.find(hash, code, period, addRecord)
+	}
+	p.held.find(hash, code, period, addRecord)
+	p.mu.Lock() // the events are still being added to
+	for i := range p.events {
+		if ev := &p.events[i]; ev.code == code && period.Contains(ev.day) {
+			var t tally
+			ev.addTo(&t)
+			add(ev.day, &t)
 		}
 	}
-	s := a.shardOf(code)
-	s.mu.Lock()
-	for k, pending := range s.records {
-		if k.Code != code || !period.Contains(k.Day) {
-			continue
+	for _, ne := range p.named {
+		if ne.Code == code && period.Contains(ne.Day) {
+			var t tally
+			t.add(ne.m, 1)
+			add(ne.Day, &t)
 		}
-		add(k.Day, pending)
 	}
-	s.mu.Unlock()
+	p.mu.Unlock()
 	if err != nil {
 		return Summary{}, fmt.Errorf("merge records of %s: %w", code, err)
 	}

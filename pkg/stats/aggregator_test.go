@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"net/netip"
@@ -449,4 +450,69 @@ func TestCheckpointsCutTheLogAndCountOnce(t *testing.T) {
 	if got := totalClicks(t, db, codes[7]); got != flushes {
 		t.Fatalf("%d clicks after the fold, want %d", got, flushes)
 	}
+}
+
+// dayCounts reads every day of code from agg.
+func dayCounts(t *testing.T, agg *stats.Aggregator, code string) map[stats.Day]map[stats.Metric]uint64 {
+	t.Helper()
+	s, err := agg.Summary(ctx, code, allDays)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[stats.Day]map[stats.Metric]uint64{}
+	for _, d := range s.Days {
+		got[d.Day] = d.Counts
+	}
+	return got
+}
+
+// countsStay checks that what agg counted reads the same pending, flushed,
+// after a restart and folded.
+func countsStay(t *testing.T, db stats.Store, agg *stats.Aggregator, code string, want map[stats.Day]map[stats.Metric]uint64) {
+	t.Helper()
+	same := func(when string, got map[stats.Day]map[stats.Metric]uint64) {
+		t.Helper()
+		if !maps.EqualFunc(got, want, maps.Equal) {
+			t.Fatalf("%s: %v, want %v", when, got, want)
+		}
+	}
+	same("pending", dayCounts(t, agg, code))
+	if err := agg.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	same("flushed", dayCounts(t, agg, code))
+	fresh := stats.NewAggregator(db, discard)
+	if err := fresh.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	same("after a restart", dayCounts(t, fresh, code))
+	if err := fresh.Fold(ctx); err != nil {
+		t.Fatal(err)
+	}
+	same("folded", dayCounts(t, fresh, code))
+}
+
+// An event under more counters than a tally has slots counts under each.
+func TestAddManyPastTheTallySlots(t *testing.T) {
+	db := storetest.MustOpen(t)
+	agg := stats.NewAggregator(db, discard)
+	many := []stats.Metric{"m1", "m2", "m3", "m4", "m5", "m6"}
+	agg.AddMany("c", 20000, many...)
+	agg.AddMany("c", 20000, many[:2]...)
+	want := map[stats.Metric]uint64{"m1": 2, "m2": 2, "m3": 1, "m4": 1, "m5": 1, "m6": 1}
+	countsStay(t, db, agg, "c", map[stats.Day]map[stats.Metric]uint64{20000: want})
+}
+
+// Past the bound of the counter table, names are counted by name, and
+// come back the same.
+func TestCountersPastTheIDTable(t *testing.T) {
+	defer stats.FillCounterTable()()
+	db := storetest.MustOpen(t)
+	agg := stats.NewAggregator(db, discard)
+	agg.AddMany("c", 20000, "past:a", "past:b", "past:a")
+	agg.Add("c", 20001, "past:b")
+	countsStay(t, db, agg, "c", map[stats.Day]map[stats.Metric]uint64{
+		20000: {"past:a": 2, "past:b": 1},
+		20001: {"past:b": 1},
+	})
 }

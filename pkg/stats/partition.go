@@ -1,44 +1,109 @@
 package stats
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"fmt"
 	"slices"
+	"strings"
+	"sync"
 	"time"
 )
 
-// Flushed counts wait in memory, unfolded, split into partitions by code.
-// Each flush takes one more step of a round over the partitions: it folds
-// the partition into the day records if its counts are old enough, or else
-// writes the partition's counts as its checkpoint. A checkpoint stands for
-// every log entry before it, so the log is cut after each round and stays a
-// round of flushes long, while a day record is written once per foldAfter
-// instead of once per round: with clicks spread over a million links, that
-// B-tree write is what a click costs (docs/PERFORMANCE.md).
+// Counts are split into partitions by code. A click appends an event to
+// its partition's queue, and a flush sorts the events and sums those of
+// each link-day: with clicks spread over a million links, looking each
+// click's link-day up in a map, and then each flushed link-day in a map of
+// the unfolded ones, was a cache miss or three apiece (docs/PERFORMANCE.md).
+//
+// A flush's counts then stay in memory, unfolded, as a sorted run of the
+// partition. Each flush also takes one more step of a round over the
+// partitions: it merges the partition's runs into one, in a single pass,
+// and either folds it into the day records if its counts are old enough,
+// or else writes it as the partition's checkpoint. A checkpoint stands for
+// every log entry before it, so the log is cut after each round and stays
+// a round of flushes long, while a day record is written once per
+// foldAfter instead of once per round: with clicks spread over a million
+// links, that B-tree write is what a click costs.
 const (
 	partitionCount = 32
 	// foldAfter is how long the counts of a partition wait before a fold.
-	// Memory does not grow with it as much as it seems: a link-day's tally
-	// collects every click of the wait. At 1M links clicked uniformly, a
-	// fold every 1.5 minutes cost 18% of the throughput, every 5.5 minutes
-	// about 5% (docs/PERFORMANCE.md).
+	// Memory does not grow with it as much as it seems: a link-day's
+	// counts are merged into one record at every round. At 1M links
+	// clicked uniformly, a fold every 1.5 minutes cost 18% of the
+	// throughput, every 5.5 minutes about 5% (docs/PERFORMANCE.md).
 	foldAfter = 30 * time.Minute
-	// maxUnfolded bounds the link-days waiting in memory: past it, every
-	// step folds.
-	maxUnfolded = 2_000_000
+	// maxUnfolded bounds the records waiting in memory, unfolded: past it,
+	// every step folds. A link-day counts once in every run that holds it
+	// until its partition's runs are merged, which is at most a round of
+	// flushes: clicks spread over a million links, a million link-days
+	// unfolded, come to about 3M records at the end of a round.
+	maxUnfolded = 4_000_000
 )
 
-// partition is the unfolded counts of the codes whose partitionOf is its
-// index; the aggregator's flushMu guards it.
+// partition holds the counts of the codes whose partitionOf is its index.
 type partition struct {
-	records map[DayKey]*tally
-	// checkpointed is the log entry its checkpoint stands for (0: none);
-	// dirty tells whether a later entry holds counts of the partition.
+	mu     sync.Mutex
+	events []event      // counted since the last flush; mu
+	named  []namedEvent // the same, by counters the id table had no room for; mu
+	spare  []event      // the other events buffer, swapped at each flush; flushMu
+
+	// The aggregator's flushMu guards the rest. held is the pending counts
+	// a failed flush took; runs are the unfolded counts. checkpointed is
+	// the log entry its checkpoint stands for (0: none); dirty tells
+	// whether a later entry holds counts of the partition; oldest is when
+	// its oldest unfolded count was flushed (zero: none).
+	held         run
+	runs         []run
 	checkpointed uint64
 	dirty        bool
-	oldest       time.Time // when its oldest unfolded count was flushed
+	oldest       time.Time
 }
+
+// event is one count as Add or RecordVisit makes it: one to each of up to
+// tallySlots counters, and a visitor.
+type event struct {
+	hash       uint64 // of code, for sorting
+	code       string
+	day        Day
+	ids        [tallySlots]counterID
+	n          uint8 // ids in use
+	hasVisitor bool
+	visitor    uint64
+}
+
+type namedEvent struct {
+	pendingKey
+	m Metric
+}
+
+// pendingKey is a link-day with the hash of its code, by which runs are
+// sorted: comparing hashes, which sit in the run, rather than codes, which
+// do not, keeps a merge from a cache miss per record.
+type pendingKey struct {
+	hash uint64
+	DayKey
+}
+
+func compareKeys(x, y *pendingKey) int {
+	if c := cmp.Compare(x.hash, y.hash); c != 0 {
+		return c
+	}
+	if c := strings.Compare(x.Code, y.Code); c != 0 {
+		return c
+	}
+	return cmp.Compare(x.Day, y.Day)
+}
+
+// pendingRecord is the counts of one link-day.
+type pendingRecord struct {
+	pendingKey
+	t tally
+}
+
+// A run is records sorted by key, each key once.
+type run []pendingRecord
 
 // partitionOf returns the partition of code: FNV-1a, stable from one run
 // to the next, since checkpoints on disk are per partition. (maphash is
@@ -52,37 +117,166 @@ func partitionOf(code string) int {
 	return int(h % partitionCount)
 }
 
-// unfold merges records, flushed at now, into the partitions; the caller
-// holds flushMu.
-func (a *Aggregator) unfold(records []pendingRecord, now time.Time) {
-	for _, p := range records {
-		part := &a.parts[partitionOf(p.Code)]
-		if len(part.records) == 0 {
-			part.oldest = now
+func (ev *event) addTo(t *tally) {
+	for _, id := range ev.ids[:ev.n] {
+		t.addID(id, 1)
+	}
+	if ev.hasVisitor {
+		t.addVisitor(ev.visitor)
+	}
+}
+
+// takeEvents appends the partition's pending counts, one record per
+// link-day, to records, and returns them with the number of events they
+// hold. The caller holds flushMu.
+func (p *partition) takeEvents(records []pendingRecord) ([]pendingRecord, int64) {
+	p.mu.Lock()
+	events, named := p.events, p.named
+	p.events, p.named, p.spare = p.spare[:0], nil, nil
+	p.mu.Unlock()
+
+	start := len(records)
+	slices.SortFunc(events, func(x, y event) int {
+		return compareKeys(&pendingKey{x.hash, DayKey{x.code, x.day}}, &pendingKey{y.hash, DayKey{y.code, y.day}})
+	})
+	var n int64
+	for i := range events {
+		ev := &events[i]
+		key := pendingKey{ev.hash, DayKey{Code: ev.code, Day: ev.day}}
+		last := len(records) - 1
+		if last < start || compareKeys(&records[last].pendingKey, &key) != 0 {
+			records = append(records, pendingRecord{pendingKey: key})
+			last++
 		}
-		part.dirty = true
-		part.add(p)
+		ev.addTo(&records[last].t)
+		n += int64(ev.n)
+	}
+	clear(events) // the codes may be let go of
+	p.spare = events[:0]
+	if len(named) == 0 && len(p.held) == 0 {
+		return records, n
+	}
+	// The rare ways: counters the id table could not name, counts a failed
+	// flush left.
+	for _, ne := range named {
+		r := pendingRecord{pendingKey: ne.pendingKey}
+		r.t.add(ne.m, 1)
+		records = append(records, r)
+		n++
+	}
+	for _, r := range p.held {
+		n += r.t.events()
+	}
+	records = append(records, p.held...)
+	p.held = nil
+	return append(records[:start], normalize(records[start:])...), n
+}
+
+// normalize sorts records and merges those of one key, in place.
+func normalize(records []pendingRecord) run {
+	slices.SortFunc(records, func(x, y pendingRecord) int { return compareKeys(&x.pendingKey, &y.pendingKey) })
+	out := records[:0]
+	for i := range records {
+		if last := len(out) - 1; last >= 0 && compareKeys(&out[last].pendingKey, &records[i].pendingKey) == 0 {
+			out[last].t.merge(&records[i].t)
+			continue
+		}
+		out = append(out, records[i])
+	}
+	clear(records[len(out):])
+	return out
+}
+
+// compact merges the partition's runs into one; the caller holds flushMu.
+func (p *partition) compact() run {
+	switch len(p.runs) {
+	case 0:
+		return nil
+	case 1:
+		return p.runs[0]
+	}
+	merged := mergeRuns(p.runs)
+	clear(p.runs)
+	p.runs = append(p.runs[:0], merged)
+	return merged
+}
+
+// mergeRuns merges runs into a new one, in one pass: a heap of the runs,
+// by their next record.
+func mergeRuns(runs []run) run {
+	total := 0
+	for _, r := range runs {
+		total += len(r)
+	}
+	out := make(run, 0, total)
+	heads := make([]run, 0, len(runs))
+	for _, r := range runs {
+		if len(r) > 0 {
+			heads = append(heads, r)
+		}
+	}
+	less := func(i, j int) bool { return compareKeys(&heads[i][0].pendingKey, &heads[j][0].pendingKey) < 0 }
+	down := func(i int) {
+		for {
+			least, l, r := i, 2*i+1, 2*i+2
+			if l < len(heads) && less(l, least) {
+				least = l
+			}
+			if r < len(heads) && less(r, least) {
+				least = r
+			}
+			if least == i {
+				return
+			}
+			heads[i], heads[least] = heads[least], heads[i]
+			i = least
+		}
+	}
+	for i := len(heads)/2 - 1; i >= 0; i-- {
+		down(i)
+	}
+	for len(heads) > 0 {
+		next := &heads[0][0]
+		if last := len(out) - 1; last >= 0 && compareKeys(&out[last].pendingKey, &next.pendingKey) == 0 {
+			out[last].t.merge(&next.t)
+		} else {
+			out = append(out, *next)
+		}
+		if heads[0] = heads[0][1:]; len(heads[0]) == 0 {
+			heads[0] = heads[len(heads)-1]
+			heads = heads[:len(heads)-1]
+		}
+		down(0)
+	}
+	return out
+}
+
+// find calls fn with the records of code in period, in r.
+func (r run) find(hash uint64, code string, period Period, fn func(*pendingRecord)) {
+	from := pendingKey{hash, DayKey{Code: code, Day: period.From}}
+	i, _ := slices.BinarySearchFunc(r, &from, func(x pendingRecord, k *pendingKey) int { return compareKeys(&x.pendingKey, k) })
+	for ; i < len(r) && r[i].hash == hash && r[i].Code == code && r[i].Day <= period.To; i++ {
+		fn(&r[i])
 	}
 }
 
-// add merges p into the partition's tally of its link-day, or keeps p's
-// tally as it is.
-func (part *partition) add(p pendingRecord) {
-	if part.records == nil {
-		part.records = make(map[DayKey]*tally)
+// flushed notes that the partition has unfolded counts since now at the
+// latest, not in its checkpoint; the caller holds flushMu.
+func (p *partition) flushed(now time.Time) {
+	if p.oldest.IsZero() {
+		p.oldest = now
 	}
-	if cur := part.records[p.DayKey]; cur != nil {
-		cur.merge(p.t)
-		return
-	}
-	part.records[p.DayKey] = p.t
+	p.dirty = true
 }
 
-// unfolded returns the number of link-days in the partitions.
-func (a *Aggregator) unfolded() int {
+// unfoldedRecords returns the number of records in the partitions' runs;
+// the caller holds flushMu.
+func (a *Aggregator) unfoldedRecords() int {
 	n := 0
 	for i := range a.parts {
-		n += len(a.parts[i].records)
+		for _, r := range a.parts[i].runs {
+			n += len(r)
+		}
 	}
 	return n
 }
@@ -93,7 +287,7 @@ func (a *Aggregator) step(ctx context.Context, now time.Time) error {
 	i := a.nextPart
 	part := &a.parts[i]
 	switch {
-	case len(part.records) > 0 && (now.Sub(part.oldest) >= foldAfter || a.unfolded() > maxUnfolded):
+	case !part.oldest.IsZero() && (now.Sub(part.oldest) >= foldAfter || a.unfoldedRecords() > maxUnfolded):
 		if err := a.foldPartition(ctx, i); err != nil {
 			return err
 		}
@@ -111,29 +305,25 @@ func (a *Aggregator) step(ctx context.Context, now time.Time) error {
 // stay unfolded, to be tried again.
 func (a *Aggregator) foldPartition(ctx context.Context, i int) error {
 	part := &a.parts[i]
-	merges := make([]Merge, 0, len(part.records))
-	for k, t := range part.records {
-		merges = append(merges, Merge{DayKey: k, Apply: mergeInto(t)})
+	unfolded := part.compact()
+	merges := make([]Merge, len(unfolded))
+	for j := range unfolded {
+		merges[j] = Merge{DayKey: unfolded[j].DayKey, Apply: mergeInto(&unfolded[j].t)}
 	}
 	// Keys in order make the store's B-tree writes sequential.
 	slices.SortFunc(merges, func(x, y Merge) int { return compareDayKeys(x.DayKey, y.DayKey) })
 	if err := a.save(ctx, i, merges, nil); err != nil {
 		return fmt.Errorf("fold %d day records: %w", len(merges), err)
 	}
-	part.records = nil
+	part.runs, part.oldest = nil, time.Time{}
 	return nil
 }
 
 // checkpoint writes the unfolded counts of partition i as its checkpoint.
 func (a *Aggregator) checkpoint(ctx context.Context, i int) error {
-	part := &a.parts[i]
-	records := a.unloaded[:0]
-	for k, t := range part.records {
-		records = append(records, pendingRecord{DayKey: k, t: t})
-	}
-	defer func() { a.unloaded = records[:0]; clear(records) }()
-	if err := a.save(ctx, i, nil, records); err != nil {
-		return fmt.Errorf("checkpoint %d day records: %w", len(records), err)
+	unfolded := a.parts[i].compact()
+	if err := a.save(ctx, i, nil, unfolded); err != nil {
+		return fmt.Errorf("checkpoint %d day records: %w", len(unfolded), err)
 	}
 	return nil
 }
@@ -195,13 +385,21 @@ func (a *Aggregator) Open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("read the checkpoints: %w", err)
 	}
-	now := time.Now()
+	var read [partitionCount][]pendingRecord
+	unfold := func(records []pendingRecord) {
+		for _, r := range records {
+			i := partitionOf(r.Code)
+			r.hash = a.hash(r.Code)
+			read[i] = append(read[i], r)
+			a.parts[i].dirty = true
+		}
+	}
 	for _, cp := range checkpoints {
 		records, err := decodeCheckpoint(cp)
 		if err != nil {
 			return fmt.Errorf("decode checkpoint %d: %w", cp.Part, err)
 		}
-		a.unfold(records, now)
+		unfold(records)
 		a.parts[cp.Part].checkpointed, a.parts[cp.Part].dirty = cp.Seq, false
 		a.loggedUpTo = max(a.loggedUpTo, cp.Seq)
 	}
@@ -217,8 +415,15 @@ func (a *Aggregator) Open(ctx context.Context) error {
 		records = slices.DeleteFunc(records, func(r pendingRecord) bool {
 			return e.Seq <= a.parts[partitionOf(r.Code)].checkpointed
 		})
-		a.unfold(records, now)
+		unfold(records)
 		a.loggedUpTo = max(a.loggedUpTo, e.Seq)
+	}
+	now := time.Now()
+	for i, records := range read {
+		if len(records) > 0 {
+			a.parts[i].runs = []run{normalize(records)}
+			a.parts[i].oldest = now
+		}
 	}
 	return nil
 }
@@ -227,7 +432,7 @@ func (a *Aggregator) Open(ctx context.Context) error {
 // partition.
 func (a *Aggregator) Fold(ctx context.Context) error {
 	return a.everyPartition(ctx, func(i int) error {
-		if len(a.parts[i].records) == 0 && !a.parts[i].dirty {
+		if a.parts[i].oldest.IsZero() && !a.parts[i].dirty {
 			return nil
 		}
 		return a.foldPartition(ctx, i)

@@ -182,7 +182,8 @@ func (r *Record) clone() *Record {
 // and bytes, in uvarints.
 func encodeBatch(b []byte, records []pendingRecord) ([]byte, error) {
 	var rec []byte
-	for _, p := range records {
+	for i := range records {
+		p := &records[i]
 		var err error
 		if rec, err = p.t.appendBinary(rec[:0]); err != nil {
 			return nil, err
@@ -226,7 +227,7 @@ func decodeBatch(data []byte) ([]pendingRecord, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, pendingRecord{DayKey: DayKey{Code: string(code), Day: Day(uint32(day))}, t: t})
+		out = append(out, pendingRecord{pendingKey: pendingKey{DayKey: DayKey{Code: string(code), Day: Day(uint32(day))}}, t: *t})
 	}
 	return out, nil
 }

@@ -35,43 +35,58 @@ func (a *Aggregator) Scan(ctx context.Context, period Period, fn func(KeyCounts)
 	return nil
 }
 
-// inMemory returns the unfolded and pending tallies of period, merged, by
-// day and key; the caller holds flushMu. Pending tallies are copied, since
-// clicks change them meanwhile; unfolded ones are not, since flushMu keeps
-// them as they are: a million of them may wait between folds. Nothing
-// returned may be changed.
+// inMemory returns the unfolded and pending counts of period, merged, by
+// day and key; the caller holds flushMu. A link-day's counts in one place
+// are not copied, since flushMu keeps them as they are: a million of them
+// may wait between folds. Nothing returned may be changed.
 func (a *Aggregator) inMemory(period Period) map[Day]map[string]*tally {
 	out := make(map[Day]map[string]*tally)
-	keysOf := func(day Day) map[string]*tally {
-		keys := out[day]
+	copies := make(map[*tally]bool) // the tallies out may change
+	add := func(k DayKey, t *tally) {
+		keys := out[k.Day]
 		if keys == nil {
 			keys = make(map[string]*tally)
-			out[day] = keys
+			out[k.Day] = keys
 		}
-		return keys
-	}
-	for i := range a.shards {
-		s := &a.shards[i]
-		s.mu.Lock()
-		for k, t := range s.records {
-			if period.Contains(k.Day) {
-				keysOf(k.Day)[k.Code] = t.clone() // one pending tally per key
-			}
+		cur := keys[k.Code]
+		switch {
+		case cur == nil:
+			keys[k.Code] = t
+			return
+		case !copies[cur]:
+			cur = cur.clone()
+			copies[cur] = true
+			keys[k.Code] = cur
 		}
-		s.mu.Unlock()
+		cur.merge(t)
 	}
 	for i := range a.parts {
-		for k, t := range a.parts[i].records {
-			if !period.Contains(k.Day) {
-				continue
-			}
-			keys := keysOf(k.Day)
-			if cur := keys[k.Code]; cur != nil {
-				cur.merge(t) // cur is a copy of a pending tally
-			} else {
-				keys[k.Code] = t
+		p := &a.parts[i]
+		for _, r := range append(slices.Clip(p.runs), p.held) {
+			for j := range r {
+				if period.Contains(r[j].Day) {
+					add(r[j].DayKey, &r[j].t)
+				}
 			}
 		}
+		p.mu.Lock() // the events are still being added to
+		for _, ev := range p.events {
+			if period.Contains(ev.day) {
+				t := new(tally)
+				ev.addTo(t)
+				copies[t] = true
+				add(DayKey{Code: ev.code, Day: ev.day}, t)
+			}
+		}
+		for _, ne := range p.named {
+			if period.Contains(ne.Day) {
+				t := new(tally)
+				t.add(ne.m, 1)
+				copies[t] = true
+				add(ne.DayKey, t)
+			}
+		}
+		p.mu.Unlock()
 	}
 	return out
 }

@@ -111,7 +111,7 @@ func TestDecodeBatchReadsRecords(t *testing.T) {
 	if err != nil || len(got) != 1 || got[0].Code != "abc" || got[0].Day != 20000 {
 		t.Fatalf("decodeBatch: %+v, %v", got, err)
 	}
-	if c := countsOf(got[0].t); !maps.Equal(c, r.Counts) {
+	if c := countsOf(&got[0].t); !maps.Equal(c, r.Counts) {
 		t.Fatalf("counts %v, want %v", c, r.Counts)
 	}
 }
@@ -122,7 +122,7 @@ func FuzzDecodeBatch(f *testing.F) {
 	var one tally
 	one.add(Clicks, 2)
 	one.addVisitor(42)
-	good, _ := encodeBatch(nil, []pendingRecord{{DayKey: DayKey{Code: "abc", Day: 20000}, t: &one}})
+	good, _ := encodeBatch(nil, []pendingRecord{{pendingKey: pendingKey{DayKey: DayKey{Code: "abc", Day: 20000}}, t: one}})
 	f.Add(good)
 	f.Add([]byte{1, 'x', 0, 2, 3, 0})
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -139,8 +139,8 @@ func FuzzDecodeBatch(f *testing.F) {
 			t.Fatalf("round trip of %v: %d records, %v", data, len(back), err)
 		}
 		for i := range back {
-			if back[i].DayKey != records[i].DayKey || !maps.Equal(countsOf(back[i].t), countsOf(records[i].t)) {
-				t.Fatalf("record %d: %+v came back as %+v", i, countsOf(records[i].t), countsOf(back[i].t))
+			if back[i].DayKey != records[i].DayKey || !maps.Equal(countsOf(&back[i].t), countsOf(&records[i].t)) {
+				t.Fatalf("record %d: %+v came back as %+v", i, countsOf(&records[i].t), countsOf(&back[i].t))
 			}
 		}
 	})

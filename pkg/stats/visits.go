@@ -90,7 +90,7 @@ func (a *Aggregator) RecordVisit(code string, day Day, r track.Result, visitor u
 	default:
 		ids[0], hasVisitor = v.bots, false
 	}
-	a.count(code, day, nil, ids[:n], visitor, hasVisitor)
+	a.count(code, day, ids[:n], visitor, hasVisitor)
 }
 
 // Breakdown is a set of counters read back as a site owner wants them:
