@@ -34,12 +34,12 @@ const (
 	// clicked uniformly, a fold every 1.5 minutes cost 18% of the
 	// throughput, every 5.5 minutes about 5% (docs/PERFORMANCE.md).
 	foldAfter = 30 * time.Minute
-	// maxUnfolded bounds the records waiting in memory, unfolded: past it,
-	// every step folds. A link-day counts once in every run that holds it
-	// until its partition's runs are merged, which is at most a round of
-	// flushes: clicks spread over a million links, a million link-days
-	// unfolded, come to about 3M records at the end of a round.
-	maxUnfolded = 4_000_000
+	// maxUnfolded bounds the link-days waiting in memory: past it, every
+	// step folds. It is counted in each partition's oldest run, which
+	// holds every link-day of the partition once its turn in the round has
+	// merged the runs: the runs since then hold a round of flushes' worth
+	// (32 flushes of clicks at most), however many links they spread over.
+	maxUnfolded = 2_000_000
 )
 
 // partition holds the counts of the codes whose partitionOf is its index.
@@ -269,13 +269,14 @@ func (p *partition) flushed(now time.Time) {
 	p.dirty = true
 }
 
-// unfoldedRecords returns the number of records in the partitions' runs;
-// the caller holds flushMu.
-func (a *Aggregator) unfoldedRecords() int {
+// linkDays returns about the number of link-days unfolded: at least
+// those of each partition's oldest run, which its turn in the round makes
+// the merge of them all. The caller holds flushMu.
+func (a *Aggregator) linkDays() int {
 	n := 0
 	for i := range a.parts {
-		for _, r := range a.parts[i].runs {
-			n += len(r)
+		if runs := a.parts[i].runs; len(runs) > 0 {
+			n += len(runs[0])
 		}
 	}
 	return n
@@ -287,7 +288,7 @@ func (a *Aggregator) step(ctx context.Context, now time.Time) error {
 	i := a.nextPart
 	part := &a.parts[i]
 	switch {
-	case !part.oldest.IsZero() && (now.Sub(part.oldest) >= foldAfter || a.unfoldedRecords() > maxUnfolded):
+	case !part.oldest.IsZero() && (now.Sub(part.oldest) >= foldAfter || a.linkDays() > maxUnfolded):
 		if err := a.foldPartition(ctx, i); err != nil {
 			return err
 		}
