@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"log/slog"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -35,8 +36,9 @@ type Aggregator struct {
 	loggedUpTo uint64 // sequence of the last log entry in the unfolded counts
 	nextPart   int    // the next step's partition
 	// Buffers every flush reuses.
-	encoded []byte          // a log entry or checkpoint, as encoded
-	batch   []pendingRecord // the pending counts a flush takes
+	encoded []byte           // a log entry or checkpoint, as encoded
+	batch   []pendingRecord  // the pending counts a flush takes
+	index   map[groupKey]int // where a partition's link-days are in batch
 
 	pending   atomic.Int64
 	lastError atomic.Pointer[flushFailure]
@@ -51,7 +53,10 @@ type flushFailure struct {
 
 // NewAggregator returns an Aggregator that flushes into store.
 func NewAggregator(store Store, log *slog.Logger) *Aggregator {
-	return &Aggregator{store: store, seed: maphash.MakeSeed(), log: log, observe: func(time.Duration, error) {}}
+	return &Aggregator{
+		store: store, seed: maphash.MakeSeed(), log: log,
+		index: make(map[groupKey]int), observe: func(time.Duration, error) {},
+	}
 }
 
 func (a *Aggregator) hash(code string) uint64 { return maphash.String(a.seed, code) }
@@ -149,9 +154,13 @@ func (a *Aggregator) flushPending(ctx context.Context) error {
 	var events int64
 	for i := range a.parts {
 		var n int64
-		batch, n = a.parts[i].takeEvents(batch)
+		batch, n = a.parts[i].takeEvents(batch, a.index)
+		clear(a.index)
 		events += n
 		bounds[i+1] = len(batch)
+		// Requests share the core with the flush: let them go before the
+		// next partition, rather than after the whole flush.
+		runtime.Gosched()
 	}
 	// The runs get copies: the buffer is the next flush's.
 	defer func() { clear(batch); a.batch = batch[:0] }()

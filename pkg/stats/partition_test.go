@@ -49,3 +49,23 @@ func TestMergeRunsSumsEachLinkDayOnce(t *testing.T) {
 		t.Errorf("find gave %v", found)
 	}
 }
+
+// Events of two codes that share a 64-bit hash are still summed apart.
+func TestTakeEventsKeepsCodesOfOneHashApart(t *testing.T) {
+	clicks := mustID(Clicks)
+	ev := func(code string) event {
+		return event{hash: 7, code: code, day: 20000, ids: [tallySlots]counterID{clicks}, n: 1}
+	}
+	p := &partition{events: []event{ev("a"), ev("b"), ev("a"), ev("b"), ev("b")}}
+	records, n := p.takeEvents(nil, map[groupKey]int{})
+	got := map[string]uint64{}
+	for i := range records {
+		got[records[i].Code] = countsOf(&records[i].t)[Clicks]
+	}
+	if want := map[string]uint64{"a": 2, "b": 3}; n != 5 || len(records) != 2 || !maps.Equal(got, want) {
+		t.Fatalf("%d events in %d records %v, want 5 in 2 records %v", n, len(records), got, want)
+	}
+	if compareKeys(&records[0].pendingKey, &records[1].pendingKey) >= 0 {
+		t.Fatalf("records out of order: %v, %v", records[0].DayKey, records[1].DayKey)
+	}
+}
