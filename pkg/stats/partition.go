@@ -12,8 +12,8 @@ import (
 )
 
 // Counts are split into partitions by code. A click appends an event to
-// its partition's queue, and a flush sorts the events and sums those of
-// each link-day: with clicks spread over a million links, looking each
+// its partition's queue, and a flush sums the events of each link-day and
+// sorts the sums: with clicks spread over a million links, looking each
 // click's link-day up in a map, and then each flushed link-day in a map of
 // the unfolded ones, was a cache miss or three apiece (docs/PERFORMANCE.md).
 //
@@ -64,7 +64,7 @@ type partition struct {
 // event is one count as Add or RecordVisit makes it: one to each of up to
 // tallySlots counters, and a visitor.
 type event struct {
-	hash       uint64 // of code, for sorting
+	hash       uint64 // of code: what a flush sums and sorts by
 	code       string
 	day        Day
 	ids        [tallySlots]counterID
