@@ -36,9 +36,11 @@ type Aggregator struct {
 	loggedUpTo uint64 // sequence of the last log entry in the unfolded counts
 	nextPart   int    // the next step's partition
 	// Buffers every flush reuses.
-	encoded []byte           // a log entry or checkpoint, as encoded
-	batch   []pendingRecord  // the pending counts a flush takes
-	index   map[groupKey]int // where a partition's link-days are in batch
+	encoded []byte // a log entry or checkpoint, as encoded
+	summing summing
+	// batchSize is the number of records the last flush took: the next
+	// one's batch starts with room for as many.
+	batchSize int
 
 	pending   atomic.Int64
 	lastError atomic.Pointer[flushFailure]
@@ -55,7 +57,7 @@ type flushFailure struct {
 func NewAggregator(store Store, log *slog.Logger) *Aggregator {
 	return &Aggregator{
 		store: store, seed: maphash.MakeSeed(), log: log,
-		index: make(map[groupKey]int), observe: func(time.Duration, error) {},
+		summing: summing{index: make(map[groupKey]int)}, observe: func(time.Duration, error) {},
 	}
 }
 
@@ -150,33 +152,32 @@ func (a *Aggregator) failed(err error) error {
 // a new run of each partition; the caller holds flushMu.
 func (a *Aggregator) flushPending(ctx context.Context) error {
 	var bounds [partitionCount + 1]int
-	batch := a.batch[:0]
+	// The batch is not reused: its parts become the partitions' runs.
+	batch := make([]pendingRecord, 0, a.batchSize)
 	var events int64
 	for i := range a.parts {
 		var n int64
-		batch, n = a.parts[i].takeEvents(batch, a.index)
-		clear(a.index)
+		batch, n = a.parts[i].takeEvents(batch, &a.summing)
 		events += n
 		bounds[i+1] = len(batch)
 		// Requests share the core with the flush: let them go before the
 		// next partition, rather than after the whole flush.
 		runtime.Gosched()
 	}
-	// The runs get copies: the buffer is the next flush's.
-	defer func() { clear(batch); a.batch = batch[:0] }()
+	a.batchSize = len(batch)
 	if len(batch) == 0 {
 		return nil
 	}
 	err := a.appendLog(ctx, batch)
 	now := time.Now()
 	for i := range a.parts {
-		p, taken := &a.parts[i], run(batch[bounds[i]:bounds[i+1]])
+		p, taken := &a.parts[i], run(batch[bounds[i]:bounds[i+1]:bounds[i+1]])
 		switch {
 		case len(taken) == 0:
 		case err != nil:
-			p.held = slices.Clone(taken) // for the next flush
+			p.held = taken // for the next flush
 		default:
-			p.runs = append(p.runs, slices.Clone(taken))
+			p.runs = append(p.runs, taken)
 			p.flushed(now)
 		}
 	}

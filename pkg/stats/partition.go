@@ -133,42 +133,16 @@ func (ev *event) addTo(t *tally) {
 
 // takeEvents appends the partition's pending counts, one record per
 // link-day in key order, to records, and returns them with the number of
-// events they hold. index is a map the caller reuses, empty. The caller
-// holds flushMu.
-func (p *partition) takeEvents(records []pendingRecord, index map[groupKey]int) ([]pendingRecord, int64) {
+// events they hold. The caller holds flushMu.
+func (p *partition) takeEvents(records []pendingRecord, s *summing) ([]pendingRecord, int64) {
 	p.mu.Lock()
 	events, named := p.events, p.named
 	p.events, p.named, p.spare = p.spare[:0], nil, nil
 	p.mu.Unlock()
 
-	// Summing events in a map of the link-days, then sorting the sums:
-	// with 1,000 links, a second's 130,000 clicks are 1,000 records, and
-	// sorting the events instead held up requests for milliseconds.
 	start := len(records)
-	var n int64
-	for i := range events {
-		ev := &events[i]
-		key := groupKey{ev.hash, ev.day}
-		j, ok := index[key]
-		switch {
-		case !ok:
-			j = len(records)
-			index[key] = j
-			records = append(records, ev.record())
-		case records[j].Code != ev.code:
-			// Two codes of one 64-bit hash: the map keeps the first, a
-			// scan finds the others.
-			if j = findRecord(records[start:], ev); j >= 0 {
-				j += start
-			} else {
-				j = len(records)
-				records = append(records, ev.record())
-			}
-		}
-		ev.addTo(&records[j].t)
-		n += int64(ev.n)
-	}
-	slices.SortFunc(records[start:], func(x, y pendingRecord) int { return compareKeys(&x.pendingKey, &y.pendingKey) })
+	n := s.sum(events)
+	records = s.appendSorted(records)
 	clear(events) // the codes may be let go of
 	p.spare = events[:0]
 	if len(named) == 0 && len(p.held) == 0 {
@@ -190,10 +164,75 @@ func (p *partition) takeEvents(records []pendingRecord, index map[groupKey]int) 
 	return append(records[:start], normalize(records[start:])...), n
 }
 
-// groupKey is what takeEvents sums events by; codes are compared after.
+// summing is what a flush reuses to sum each partition's events: summing
+// in a map of the link-days, then sorting the sums by a 16-byte key, costs
+// a fraction of sorting the events (with 1,000 links, a second's 130,000
+// clicks are 1,000 link-days; sorting them held requests up for
+// milliseconds) or the 104-byte sums themselves.
+type summing struct {
+	index map[groupKey]int // where each link-day is in sums
+	sums  []pendingRecord
+	order []sortKey
+}
+
 type groupKey struct {
 	hash uint64
 	day  Day
+}
+
+type sortKey struct {
+	groupKey
+	i int32 // in sums
+}
+
+// sum adds events to the sums, and returns the number of events.
+func (s *summing) sum(events []event) int64 {
+	var n int64
+	for i := range events {
+		ev := &events[i]
+		key := groupKey{ev.hash, ev.day}
+		j, ok := s.index[key]
+		switch {
+		case !ok:
+			j = s.add(ev)
+			s.index[key] = j
+		case s.sums[j].Code != ev.code:
+			// Two codes of one 64-bit hash: the map keeps the first, a
+			// scan finds the others.
+			if j = findRecord(s.sums, ev); j < 0 {
+				j = s.add(ev)
+			}
+		}
+		ev.addTo(&s.sums[j].t)
+		n += int64(ev.n)
+	}
+	return n
+}
+
+func (s *summing) add(ev *event) int {
+	s.sums = append(s.sums, pendingRecord{pendingKey: pendingKey{ev.hash, DayKey{Code: ev.code, Day: ev.day}}})
+	s.order = append(s.order, sortKey{groupKey{ev.hash, ev.day}, int32(len(s.sums) - 1)})
+	return len(s.sums) - 1
+}
+
+// appendSorted appends the sums to records in key order, and empties s.
+func (s *summing) appendSorted(records []pendingRecord) []pendingRecord {
+	slices.SortFunc(s.order, func(x, y sortKey) int {
+		if c := cmp.Compare(x.hash, y.hash); c != 0 {
+			return c
+		}
+		if c := strings.Compare(s.sums[x.i].Code, s.sums[y.i].Code); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.day, y.day)
+	})
+	for _, k := range s.order {
+		records = append(records, s.sums[k.i])
+	}
+	clear(s.index)
+	clear(s.sums) // the codes and sketches are the records' now
+	s.sums, s.order = s.sums[:0], s.order[:0]
+	return records
 }
 
 // findRecord returns the index of ev's link-day in records, or -1.

@@ -57,7 +57,7 @@ func TestTakeEventsKeepsCodesOfOneHashApart(t *testing.T) {
 		return event{hash: 7, code: code, day: 20000, ids: [tallySlots]counterID{clicks}, n: 1}
 	}
 	p := &partition{events: []event{ev("a"), ev("b"), ev("a"), ev("b"), ev("b")}}
-	records, n := p.takeEvents(nil, map[groupKey]int{})
+	records, n := p.takeEvents(nil, &summing{index: map[groupKey]int{}})
 	got := map[string]uint64{}
 	for i := range records {
 		got[records[i].Code] = countsOf(&records[i].t)[Clicks]
