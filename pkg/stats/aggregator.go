@@ -114,7 +114,8 @@ func (a *Aggregator) AddVisitor(code string, day Day, visitor uint64) {
 // count queues one event under each of ids, at most tallySlots of them,
 // and, if hasVisitor, visitor: a click does both at once.
 func (a *Aggregator) count(code string, day Day, ids []counterID, visitor uint64, hasVisitor bool) {
-	ev := event{hash: a.hash(code), code: code, day: day, hasVisitor: hasVisitor, visitor: visitor}
+	// Of the visitor ID, the queue too keeps only what a sketch would.
+	ev := event{hash: a.hash(code), code: code, day: day, hasVisitor: hasVisitor, visitor: sketchBits(visitor)}
 	ev.n = uint8(copy(ev.ids[:], ids))
 	p := &a.parts[partitionOf(code)]
 	p.mu.Lock()

@@ -117,11 +117,6 @@ func partitionOf(code string) int {
 	return int(h % partitionCount)
 }
 
-// record returns an empty record of ev's link-day.
-func (ev *event) record() pendingRecord {
-	return pendingRecord{pendingKey: pendingKey{ev.hash, DayKey{Code: ev.code, Day: ev.day}}}
-}
-
 func (ev *event) addTo(t *tally) {
 	for _, id := range ev.ids[:ev.n] {
 		t.addID(id, 1)
