@@ -301,22 +301,9 @@ func (a *Aggregator) Summary(ctx context.Context, code string, period Period) (S
 		r.find(hash, code, period, addRecord)
 	}
 	p.held.find(hash, code, period, addRecord)
-	p.mu.Lock() // the events are still being added to
-	for i := range p.events {
-		if ev := &p.events[i]; ev.code == code && period.Contains(ev.day) {
-			var t tally
-			ev.addTo(&t)
-			add(ev.day, &t)
-		}
+	for day, t := range p.queuedOf(hash, code, period) {
+		add(day, t)
 	}
-	for _, ne := range p.named {
-		if ne.Code == code && period.Contains(ne.Day) {
-			var t tally
-			t.add(ne.m, 1)
-			add(ne.Day, &t)
-		}
-	}
-	p.mu.Unlock()
 	if err != nil {
 		return Summary{}, fmt.Errorf("merge records of %s: %w", code, err)
 	}

@@ -329,6 +329,33 @@ func (r run) find(hash uint64, code string, period Period, fn func(*pendingRecor
 	}
 }
 
+// queuedOf returns the queued events of code in period, summed by day.
+// Clicks on the partition wait meanwhile, so it only sums.
+func (p *partition) queuedOf(hash uint64, code string, period Period) map[Day]*tally {
+	out := make(map[Day]*tally)
+	on := func(day Day) *tally {
+		t := out[day]
+		if t == nil {
+			t = new(tally)
+			out[day] = t
+		}
+		return t
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i := range p.events {
+		if ev := &p.events[i]; ev.hash == hash && ev.code == code && period.Contains(ev.day) {
+			ev.addTo(on(ev.day))
+		}
+	}
+	for _, ne := range p.named {
+		if ne.Code == code && period.Contains(ne.Day) {
+			on(ne.Day).add(ne.m, 1)
+		}
+	}
+	return out
+}
+
 // flushed notes that the partition has unfolded counts since now at the
 // latest, not in its checkpoint; the caller holds flushMu.
 func (p *partition) flushed(now time.Time) {

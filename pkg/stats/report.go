@@ -42,48 +42,53 @@ func (a *Aggregator) Scan(ctx context.Context, period Period, fn func(KeyCounts)
 func (a *Aggregator) inMemory(period Period) map[Day]map[string]*tally {
 	out := make(map[Day]map[string]*tally)
 	copies := make(map[*tally]bool) // the tallies out may change
-	add := func(k DayKey, t *tally) {
-		keys := out[k.Day]
+	keysOf := func(day Day) map[string]*tally {
+		keys := out[day]
 		if keys == nil {
 			keys = make(map[string]*tally)
-			out[k.Day] = keys
+			out[day] = keys
 		}
+		return keys
+	}
+	// mutable returns k's tally in out as one that may be changed.
+	mutable := func(k DayKey) *tally {
+		keys := keysOf(k.Day)
 		cur := keys[k.Code]
 		switch {
 		case cur == nil:
-			keys[k.Code] = t
-			return
-		case !copies[cur]:
+			cur = new(tally)
+		case copies[cur]:
+			return cur
+		default:
 			cur = cur.clone()
-			copies[cur] = true
-			keys[k.Code] = cur
 		}
-		cur.merge(t)
+		copies[cur] = true
+		keys[k.Code] = cur
+		return cur
 	}
 	for i := range a.parts {
 		p := &a.parts[i]
 		for _, r := range append(slices.Clip(p.runs), p.held) {
 			for j := range r {
-				if period.Contains(r[j].Day) {
-					add(r[j].DayKey, &r[j].t)
+				if !period.Contains(r[j].Day) {
+					continue
+				}
+				if keys := keysOf(r[j].Day); keys[r[j].Code] == nil {
+					keys[r[j].Code] = &r[j].t
+				} else {
+					mutable(r[j].DayKey).merge(&r[j].t)
 				}
 			}
 		}
 		p.mu.Lock() // the events are still being added to
-		for _, ev := range p.events {
-			if period.Contains(ev.day) {
-				t := new(tally)
-				ev.addTo(t)
-				copies[t] = true
-				add(DayKey{Code: ev.code, Day: ev.day}, t)
+		for j := range p.events {
+			if ev := &p.events[j]; period.Contains(ev.day) {
+				ev.addTo(mutable(DayKey{Code: ev.code, Day: ev.day}))
 			}
 		}
 		for _, ne := range p.named {
 			if period.Contains(ne.Day) {
-				t := new(tally)
-				t.add(ne.m, 1)
-				copies[t] = true
-				add(ne.DayKey, t)
+				mutable(ne.DayKey).add(ne.m, 1)
 			}
 		}
 		p.mu.Unlock()

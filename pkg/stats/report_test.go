@@ -34,6 +34,19 @@ func TestScanMergesEveryPlaceOnce(t *testing.T) {
 	if err := agg.Flush(ctx); err != nil { // flushed, unfolded
 		t.Fatal(err)
 	}
+	// Two flushed runs of one link-day: the next two steps of the round
+	// merge partitions 2 and 3, so the code must be in another.
+	twice := "eee"
+	for stats.PartitionOf(twice) <= 3 {
+		twice += "e"
+	}
+	for range 2 {
+		click(twice, day)
+		if err := agg.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	click(twice, day)
 	click("aaa", day) // pending
 	click("ccc", day) // pending only
 	click("zzz", day+5)
@@ -65,6 +78,7 @@ func TestScanMergesEveryPlaceOnce(t *testing.T) {
 		"aaa@" + day.String():       {3, 1},
 		"ccc@" + day.String():       {1, 1},
 		"ddd@" + day.String():       {1, 1},
+		twice + "@" + day.String():  {3, 1},
 		"bbb@" + (day + 1).String(): {1, 1},
 	}
 	if len(got) != len(want) {
