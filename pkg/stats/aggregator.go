@@ -119,7 +119,7 @@ func (a *Aggregator) count(code string, day Day, ids []counterID, visitor uint64
 	ev.n = uint8(copy(ev.ids[:], ids))
 	p := &a.parts[partitionOf(code)]
 	p.mu.Lock()
-	p.events = append(p.events, ev)
+	p.queue(ev)
 	p.mu.Unlock()
 	a.pending.Add(int64(ev.n))
 }

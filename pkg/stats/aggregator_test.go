@@ -523,3 +523,22 @@ func TestCountersPastTheIDTable(t *testing.T) {
 		20001: {"past:b": 1},
 	})
 }
+
+// A queue that fills up before a flush (a flush that hangs, say) is summed
+// in place: memory then grows with link-days, not clicks, and every count
+// still reads once, before and after the flush and a restart.
+func TestFullQueueIsSummedInPlace(t *testing.T) {
+	db := storetest.MustOpen(t)
+	agg := stats.NewAggregator(db, discard)
+	const clicks = 3*stats.MaxQueued + 5
+	click := track.Result{Class: track.Human, Referrer: track.RefWebmail, Device: track.Mobile}
+	for i := range clicks {
+		agg.RecordVisit("viral", 20000, click, uint64(i%3)<<40, true)
+	}
+	agg.Add("other", 20000, stats.Clicks)
+	if n := stats.QueuedEvents(agg); n >= stats.MaxQueued {
+		t.Fatalf("%d events queued, want fewer than %d", n, stats.MaxQueued)
+	}
+	want := map[stats.Metric]uint64{stats.Clicks: clicks, "ref:webmail": clicks, "device:mobile": clicks, stats.Uniques: 3}
+	countsStay(t, db, agg, "viral", map[stats.Day]map[stats.Metric]uint64{20000: want})
+}

@@ -20,3 +20,18 @@ func FillCounterTable() (restore func()) {
 // PartitionOf is partitionOf, for tests that need a code's counts to stay
 // in several runs.
 var PartitionOf = partitionOf
+
+// MaxQueued is maxQueued, and QueuedEvents the number of events in the
+// queues of a.
+const MaxQueued = maxQueued
+
+func QueuedEvents(a *Aggregator) int {
+	n := 0
+	for i := range a.parts {
+		p := &a.parts[i]
+		p.mu.Lock()
+		n += len(p.events)
+		p.mu.Unlock()
+	}
+	return n
+}

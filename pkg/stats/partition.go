@@ -40,6 +40,11 @@ const (
 	// merged the runs: the runs since then hold a round of flushes' worth
 	// (32 flushes of clicks at most), however many links they spread over.
 	maxUnfolded = 2_000_000
+	// maxQueued bounds a partition's queue of events: past it, the click
+	// that fills it sums the queue as a flush would. A flush that hangs (a
+	// disk that stops answering) then costs memory per link-day, as it did
+	// before counts were queued, not per click.
+	maxQueued = 1 << 16
 )
 
 // partition holds the counts of the codes whose partitionOf is its index.
@@ -47,6 +52,7 @@ type partition struct {
 	mu     sync.Mutex
 	events []event      // counted since the last flush; mu
 	named  []namedEvent // the same, by counters the id table had no room for; mu
+	summed summing      // events summed when the queue was full; mu
 	spare  []event      // the other events buffer, swapped at each flush; flushMu
 
 	// The aggregator's flushMu guards the rest. held is the pending counts
@@ -133,6 +139,7 @@ func (p *partition) takeEvents(records []pendingRecord, s *summing) ([]pendingRe
 	p.mu.Lock()
 	events, named := p.events, p.named
 	p.events, p.named, p.spare = p.spare[:0], nil, nil
+	summed := p.summed.appendSorted(nil) // nil unless the queue filled up
 	p.mu.Unlock()
 
 	start := len(records)
@@ -140,11 +147,15 @@ func (p *partition) takeEvents(records []pendingRecord, s *summing) ([]pendingRe
 	records = s.appendSorted(records)
 	clear(events) // the codes may be let go of
 	p.spare = events[:0]
-	if len(named) == 0 && len(p.held) == 0 {
+	if len(named) == 0 && len(p.held) == 0 && len(summed) == 0 {
 		return records, n
 	}
 	// The rare ways: counters the id table could not name, counts a failed
-	// flush left.
+	// flush left, a queue that filled up.
+	for _, r := range summed {
+		n += r.t.events()
+	}
+	records = append(records, summed...)
 	for _, ne := range named {
 		r := pendingRecord{pendingKey: ne.pendingKey}
 		r.t.add(ne.m, 1)
@@ -157,6 +168,21 @@ func (p *partition) takeEvents(records []pendingRecord, s *summing) ([]pendingRe
 	records = append(records, p.held...)
 	p.held = nil
 	return append(records[:start], normalize(records[start:])...), n
+}
+
+// queue appends ev to the partition's queue, summing the queue if it is
+// full; the caller holds mu.
+func (p *partition) queue(ev event) {
+	p.events = append(p.events, ev)
+	if len(p.events) < maxQueued {
+		return
+	}
+	if p.summed.index == nil {
+		p.summed.index = make(map[groupKey]int)
+	}
+	p.summed.sum(p.events)
+	clear(p.events)
+	p.events = p.events[:0]
 }
 
 // summing is what a flush reuses to sum each partition's events: summing
@@ -351,6 +377,11 @@ func (p *partition) queuedOf(hash uint64, code string, period Period) map[Day]*t
 	for _, ne := range p.named {
 		if ne.Code == code && period.Contains(ne.Day) {
 			on(ne.Day).add(ne.m, 1)
+		}
+	}
+	for i := range p.summed.sums {
+		if r := &p.summed.sums[i]; r.hash == hash && r.Code == code && period.Contains(r.Day) {
+			on(r.Day).merge(&r.t)
 		}
 	}
 	return out

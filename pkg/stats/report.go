@@ -91,6 +91,11 @@ func (a *Aggregator) inMemory(period Period) map[Day]map[string]*tally {
 				mutable(ne.DayKey).add(ne.m, 1)
 			}
 		}
+		for j := range p.summed.sums {
+			if r := &p.summed.sums[j]; period.Contains(r.Day) {
+				mutable(r.DayKey).merge(&r.t)
+			}
+		}
 		p.mu.Unlock()
 	}
 	return out
