@@ -153,6 +153,10 @@ var classifyCases = []classifyCase{
 	// Bots.
 	{name: "empty user agent", ua: "", class: Bot},
 	{name: "blank user agent", ua: " \t ", class: Bot},
+	// Longer than any browser's agent: a bot, decided before the crawler
+	// regexp, whose cost grows with the length.
+	{name: "agent over maxHumanUA", ua: chromeWindows + strings.Repeat("x", maxHumanUA), class: Bot},
+	{name: "agent at maxHumanUA", ua: chromeWindows + strings.Repeat("x", maxHumanUA-len(chromeWindows)), class: Human, device: Desktop},
 	{name: "Googlebot", ua: "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", class: Bot},
 	{name: "Googlebot smartphone", ua: "Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/141.0.7390.122 Mobile Safari/537.36 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", class: Bot},
 	{name: "bingbot", ua: "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)", class: Bot},
