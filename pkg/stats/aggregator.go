@@ -57,7 +57,7 @@ type flushFailure struct {
 func NewAggregator(store Store, log *slog.Logger) *Aggregator {
 	return &Aggregator{
 		store: store, seed: maphash.MakeSeed(), log: log,
-		summing: summing{index: make(map[groupKey]int)}, observe: func(time.Duration, error) {},
+		observe: func(time.Duration, error) {},
 	}
 }
 
@@ -95,12 +95,13 @@ func (a *Aggregator) AddMany(code string, day Day, metrics ...Metric) {
 	}
 }
 
-// addNamed counts one event under m, which the id table had no room for.
+// addNamed counts one event under m, which the id table had no room for,
+// and an event cannot name: into the partition's sums instead.
 func (a *Aggregator) addNamed(code string, day Day, m Metric) {
 	p := &a.parts[partitionOf(code)]
-	ne := namedEvent{pendingKey{a.hash(code), DayKey{Code: code, Day: day}}, m}
+	k := pendingKey{a.hash(code), DayKey{Code: code, Day: day}}
 	p.mu.Lock()
-	p.named = append(p.named, ne)
+	p.summed.of(&k).add(m, 1)
 	p.mu.Unlock()
 	a.pending.Add(1)
 }
@@ -115,7 +116,7 @@ func (a *Aggregator) AddVisitor(code string, day Day, visitor uint64) {
 // and, if hasVisitor, visitor: a click does both at once.
 func (a *Aggregator) count(code string, day Day, ids []counterID, visitor uint64, hasVisitor bool) {
 	// Of the visitor ID, the queue too keeps only what a sketch would.
-	ev := event{hash: a.hash(code), code: code, day: day, hasVisitor: hasVisitor, visitor: sketchBits(visitor)}
+	ev := event{pendingKey: pendingKey{a.hash(code), DayKey{Code: code, Day: day}}, hasVisitor: hasVisitor, visitor: sketchBits(visitor)}
 	ev.n = uint8(copy(ev.ids[:], ids))
 	p := &a.parts[partitionOf(code)]
 	p.mu.Lock()

@@ -2,6 +2,7 @@ package stats
 
 import (
 	"cmp"
+	"container/heap"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -50,10 +51,9 @@ const (
 // partition holds the counts of the codes whose partitionOf is its index.
 type partition struct {
 	mu     sync.Mutex
-	events []event      // counted since the last flush; mu
-	named  []namedEvent // the same, by counters the id table had no room for; mu
-	summed summing      // events summed when the queue was full; mu
-	spare  []event      // the other events buffer, swapped at each flush; flushMu
+	events []event // counted since the last flush; mu
+	summed summing // the same, summed: a full queue, or counters the id table could not name; mu
+	spare  []event // the other events buffer, swapped at each flush; flushMu
 
 	// The aggregator's flushMu guards the rest. held is the pending counts
 	// a failed flush took; runs are the unfolded counts. checkpointed is
@@ -70,18 +70,11 @@ type partition struct {
 // event is one count as Add or RecordVisit makes it: one to each of up to
 // tallySlots counters, and a visitor.
 type event struct {
-	hash       uint64 // of code: what a flush sums and sorts by
-	code       string
-	day        Day
+	pendingKey
 	ids        [tallySlots]counterID
 	n          uint8 // ids in use
 	hasVisitor bool
 	visitor    uint64
-}
-
-type namedEvent struct {
-	pendingKey
-	m Metric
 }
 
 // pendingKey is a link-day with the hash of its code, by which runs are
@@ -137,9 +130,9 @@ func (ev *event) addTo(t *tally) {
 // events they hold. The caller holds flushMu.
 func (p *partition) takeEvents(records []pendingRecord, s *summing) ([]pendingRecord, int64) {
 	p.mu.Lock()
-	events, named := p.events, p.named
-	p.events, p.named, p.spare = p.spare[:0], nil, nil
-	summed := p.summed.appendSorted(nil) // nil unless the queue filled up
+	events := p.events
+	p.events, p.spare = p.spare[:0], nil
+	summed := p.summed.appendSorted(nil) // nil but in the rare ways below
 	p.mu.Unlock()
 
 	start := len(records)
@@ -147,25 +140,17 @@ func (p *partition) takeEvents(records []pendingRecord, s *summing) ([]pendingRe
 	records = s.appendSorted(records)
 	clear(events) // the codes may be let go of
 	p.spare = events[:0]
-	if len(named) == 0 && len(p.held) == 0 && len(summed) == 0 {
+	if len(summed) == 0 && len(p.held) == 0 {
 		return records, n
 	}
-	// The rare ways: counters the id table could not name, counts a failed
-	// flush left, a queue that filled up.
-	for _, r := range summed {
-		n += r.t.events()
+	// The rare ways: a queue that filled up, counters the id table could
+	// not name, counts a failed flush left.
+	for _, rare := range [...]run{summed, p.held} {
+		for i := range rare {
+			n += rare[i].t.events()
+		}
+		records = append(records, rare...)
 	}
-	records = append(records, summed...)
-	for _, ne := range named {
-		r := pendingRecord{pendingKey: ne.pendingKey}
-		r.t.add(ne.m, 1)
-		records = append(records, r)
-		n++
-	}
-	for _, r := range p.held {
-		n += r.t.events()
-	}
-	records = append(records, p.held...)
 	p.held = nil
 	return append(records[:start], normalize(records[start:])...), n
 }
@@ -177,20 +162,19 @@ func (p *partition) queue(ev event) {
 	if len(p.events) < maxQueued {
 		return
 	}
-	if p.summed.index == nil {
-		p.summed.index = make(map[groupKey]int)
-	}
 	p.summed.sum(p.events)
 	clear(p.events)
 	p.events = p.events[:0]
 }
 
-// summing is what a flush reuses to sum each partition's events: summing
-// in a map of the link-days, then sorting the sums by a 16-byte key, costs
-// a fraction of sorting the events themselves (with 1,000 links, a
-// second's 130,000 clicks are 1,000 link-days; sorting the clicks held
-// requests up for milliseconds) or sorting the 104-byte sums. The key
-// repeats compareKeys' order so that a comparison reads no sum.
+// summing sums events by link-day: the flush's, reused for every
+// partition's queue, and each partition's own, for a queue that filled up
+// and for counters no event can name. Summing in a map of the link-days,
+// then sorting the sums by a 16-byte key, costs a fraction of sorting the
+// events themselves (with 1,000 links, a second's 130,000 clicks are 1,000
+// link-days; sorting the clicks held requests up for milliseconds) or
+// sorting the 104-byte sums. The key repeats compareKeys' order so that a
+// comparison reads no sum.
 type summing struct {
 	index map[groupKey]int // where each link-day is in sums
 	sums  []pendingRecord
@@ -212,28 +196,36 @@ func (s *summing) sum(events []event) int64 {
 	var n int64
 	for i := range events {
 		ev := &events[i]
-		key := groupKey{ev.hash, ev.day}
-		j, ok := s.index[key]
-		switch {
-		case !ok:
-			j = s.add(ev)
-			s.index[key] = j
-		case s.sums[j].Code != ev.code:
-			// Two codes of one 64-bit hash: the map keeps the first, a
-			// scan finds the others.
-			if j = findRecord(s.sums, ev); j < 0 {
-				j = s.add(ev)
-			}
-		}
-		ev.addTo(&s.sums[j].t)
+		ev.addTo(s.of(&ev.pendingKey))
 		n += int64(ev.n)
 	}
 	return n
 }
 
-func (s *summing) add(ev *event) int {
-	s.sums = append(s.sums, pendingRecord{pendingKey: pendingKey{ev.hash, DayKey{Code: ev.code, Day: ev.day}}})
-	s.order = append(s.order, sortKey{groupKey{ev.hash, ev.day}, int32(len(s.sums) - 1)})
+// of returns the sum of k's link-day, an empty one if it had none.
+func (s *summing) of(k *pendingKey) *tally {
+	if s.index == nil {
+		s.index = make(map[groupKey]int)
+	}
+	gk := groupKey{k.hash, k.Day}
+	j, ok := s.index[gk]
+	switch {
+	case !ok:
+		j = s.add(k)
+		s.index[gk] = j
+	case s.sums[j].Code != k.Code:
+		// Two codes of one 64-bit hash: the map keeps the first, a scan
+		// finds the others.
+		if j = findRecord(s.sums, k); j < 0 {
+			j = s.add(k)
+		}
+	}
+	return &s.sums[j].t
+}
+
+func (s *summing) add(k *pendingKey) int {
+	s.sums = append(s.sums, pendingRecord{pendingKey: *k})
+	s.order = append(s.order, sortKey{groupKey{k.hash, k.Day}, int32(len(s.sums) - 1)})
 	return len(s.sums) - 1
 }
 
@@ -257,10 +249,10 @@ func (s *summing) appendSorted(records []pendingRecord) []pendingRecord {
 	return records
 }
 
-// findRecord returns the index of ev's link-day in records, or -1.
-func findRecord(records []pendingRecord, ev *event) int {
+// findRecord returns the index of k's link-day in records, or -1.
+func findRecord(records []pendingRecord, k *pendingKey) int {
 	for i := range records {
-		if r := &records[i]; r.hash == ev.hash && r.Day == ev.day && r.Code == ev.code {
+		if r := &records[i]; r.hash == k.hash && r.Day == k.Day && r.Code == k.Code {
 			return i
 		}
 	}
@@ -300,36 +292,15 @@ func (p *partition) compact() run {
 // by their next record.
 func mergeRuns(runs []run) run {
 	total := 0
+	heads := make(runHeap, 0, len(runs))
 	for _, r := range runs {
 		total += len(r)
-	}
-	out := make(run, 0, total)
-	heads := make([]run, 0, len(runs))
-	for _, r := range runs {
 		if len(r) > 0 {
 			heads = append(heads, r)
 		}
 	}
-	less := func(i, j int) bool { return compareKeys(&heads[i][0].pendingKey, &heads[j][0].pendingKey) < 0 }
-	down := func(i int) {
-		for {
-			least, l, r := i, 2*i+1, 2*i+2
-			if l < len(heads) && less(l, least) {
-				least = l
-			}
-			if r < len(heads) && less(r, least) {
-				least = r
-			}
-			if least == i {
-				return
-			}
-			heads[i], heads[least] = heads[least], heads[i]
-			i = least
-		}
-	}
-	for i := len(heads)/2 - 1; i >= 0; i-- {
-		down(i)
-	}
+	heap.Init(&heads)
+	out := make(run, 0, total)
 	for len(heads) > 0 {
 		next := &heads[0][0]
 		if last := len(out) - 1; last >= 0 && compareKeys(&out[last].pendingKey, &next.pendingKey) == 0 {
@@ -338,12 +309,27 @@ func mergeRuns(runs []run) run {
 			out = append(out, *next)
 		}
 		if heads[0] = heads[0][1:]; len(heads[0]) == 0 {
-			heads[0] = heads[len(heads)-1]
-			heads = heads[:len(heads)-1]
+			heap.Pop(&heads)
+		} else {
+			heap.Fix(&heads, 0)
 		}
-		down(0)
 	}
 	return out
+}
+
+// runHeap orders runs by their first record.
+type runHeap []run
+
+func (h runHeap) Len() int { return len(h) }
+func (h runHeap) Less(i, j int) bool {
+	return compareKeys(&h[i][0].pendingKey, &h[j][0].pendingKey) < 0
+}
+func (h runHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *runHeap) Push(x any)   { *h = append(*h, x.(run)) }
+func (h *runHeap) Pop() any {
+	last := (*h)[len(*h)-1]
+	*h = (*h)[:len(*h)-1]
+	return last
 }
 
 // find calls fn with the records of code in period, in r.
@@ -370,13 +356,8 @@ func (p *partition) queuedOf(hash uint64, code string, period Period) map[Day]*t
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for i := range p.events {
-		if ev := &p.events[i]; ev.hash == hash && ev.code == code && period.Contains(ev.day) {
-			ev.addTo(on(ev.day))
-		}
-	}
-	for _, ne := range p.named {
-		if ne.Code == code && period.Contains(ne.Day) {
-			on(ne.Day).add(ne.m, 1)
+		if ev := &p.events[i]; ev.hash == hash && ev.Code == code && period.Contains(ev.Day) {
+			ev.addTo(on(ev.Day))
 		}
 	}
 	for i := range p.summed.sums {

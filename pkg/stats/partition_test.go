@@ -54,10 +54,10 @@ func TestMergeRunsSumsEachLinkDayOnce(t *testing.T) {
 func TestTakeEventsKeepsCodesOfOneHashApart(t *testing.T) {
 	clicks := mustID(Clicks)
 	ev := func(code string) event {
-		return event{hash: 7, code: code, day: 20000, ids: [tallySlots]counterID{clicks}, n: 1}
+		return event{pendingKey: pendingKey{7, DayKey{Code: code, Day: 20000}}, ids: [tallySlots]counterID{clicks}, n: 1}
 	}
 	p := &partition{events: []event{ev("a"), ev("b"), ev("a"), ev("b"), ev("b")}}
-	records, n := p.takeEvents(nil, &summing{index: map[groupKey]int{}})
+	records, n := p.takeEvents(nil, &summing{})
 	got := map[string]uint64{}
 	for i := range records {
 		got[records[i].Code] = countsOf(&records[i].t)[Clicks]

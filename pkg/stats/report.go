@@ -82,13 +82,8 @@ func (a *Aggregator) inMemory(period Period) map[Day]map[string]*tally {
 		}
 		p.mu.Lock() // the events are still being added to
 		for j := range p.events {
-			if ev := &p.events[j]; period.Contains(ev.day) {
-				ev.addTo(mutable(DayKey{Code: ev.code, Day: ev.day}))
-			}
-		}
-		for _, ne := range p.named {
-			if period.Contains(ne.Day) {
-				mutable(ne.DayKey).add(ne.m, 1)
+			if ev := &p.events[j]; period.Contains(ev.Day) {
+				ev.addTo(mutable(ev.DayKey))
 			}
 		}
 		for j := range p.summed.sums {

@@ -73,7 +73,7 @@ func newVisitCounters() *visitCounterIDs {
 // added to the unique-visitor sketch when hasVisitor is true.
 func (a *Aggregator) RecordVisit(code string, day Day, r track.Result, visitor uint64, hasVisitor bool) {
 	v := visitCounters
-	var ids [4]counterID
+	var ids [tallySlots]counterID
 	n := 1
 	switch r.Class {
 	case track.Human:
