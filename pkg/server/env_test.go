@@ -60,6 +60,17 @@ func newTestEnvCounts(t testing.TB, db *store.DB, base string, counts stats.Stor
 // newTestEnvPolicy is newTestEnvCounts with the link policy changed by policy.
 func newTestEnvPolicy(t testing.TB, db *store.DB, base string, counts stats.Store, policy func(*link.Policy)) *testEnv {
 	t.Helper()
+	return newTestEnvWith(t, db, base, counts, policy, func(*Config) {})
+}
+
+// newTestEnvConfig is newTestEnv with the server's config changed by config.
+func newTestEnvConfig(t testing.TB, db *store.DB, base string, config func(*Config)) *testEnv {
+	t.Helper()
+	return newTestEnvWith(t, db, base, db, func(*link.Policy) {}, config)
+}
+
+func newTestEnvWith(t testing.TB, db *store.DB, base string, counts stats.Store, policy func(*link.Policy), config func(*Config)) *testEnv {
+	t.Helper()
 	ctx := context.Background()
 	admin := auth.NewService(db, db)
 	token, err := admin.Bootstrap(ctx, "")
@@ -94,7 +105,9 @@ func newTestEnvPolicy(t testing.TB, db *store.DB, base string, counts stats.Stor
 	if err != nil {
 		t.Fatal(err)
 	}
-	app, err := New(Config{BaseURL: base, Logger: log, TrustedProxies: testProxies, Limits: DefaultLimits},
+	cfg := Config{BaseURL: base, Logger: log, TrustedProxies: testProxies, Limits: DefaultLimits}
+	config(&cfg)
+	app, err := New(cfg,
 		Deps{Links: links, Stats: agg, Auth: admin, Classifier: track.NewClassifier(), Visitors: visitors,
 			Metrics: NewMetrics(MetricsSources{Pending: agg.Pending, DBSize: db.Size}), Backup: db.Backup})
 	if err != nil {

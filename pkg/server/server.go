@@ -24,9 +24,12 @@ type Config struct {
 	// BaseURL prefixes every short URL handed out, e.g. "https://s.example.org".
 	BaseURL string
 	Logger  *slog.Logger
-	// TrustedProxies are the only peers whose X-Forwarded-For and X-Real-IP
-	// headers are believed.
+	// TrustedProxies are the only peers whose proxy headers are believed:
+	// ClientIPHeader for the client address, X-Forwarded-Proto and
+	// X-Forwarded-Host for what Fiber derives from them.
 	TrustedProxies []netip.Prefix
+	// ClientIPHeader is the one header trusted proxies name the client in.
+	ClientIPHeader track.ProxyHeader
 	// Limits are the per-client rate limits; the zero value turns them off.
 	Limits Limits
 	// AccessLog logs every request (never the client address or query).
@@ -98,6 +101,10 @@ func New(cfg Config, deps Deps) (*fiber.App, error) {
 		BodyLimit:             bodyLimit,
 		ReadBufferSize:        readBufferSize,
 		ErrorHandler:          s.handleError,
+		// Without the check Fiber believes X-Forwarded-Proto and
+		// X-Forwarded-Host from any peer.
+		EnableTrustedProxyCheck: true,
+		TrustedProxies:          prefixStrings(cfg.TrustedProxies),
 	})
 	s.routes(app)
 	return app, nil
@@ -111,7 +118,30 @@ func (s *server) clientIP(c *fiber.Ctx) netip.Addr {
 	if len(s.cfg.TrustedProxies) == 0 {
 		return remote
 	}
-	return track.ClientIP(remote, c.Get(fiber.HeaderXForwardedFor), c.Get("X-Real-Ip"), s.cfg.TrustedProxies)
+	return track.ClientIP(remote, s.cfg.ClientIPHeader, s.proxyHeader(c), s.cfg.TrustedProxies)
+}
+
+// proxyHeader returns the client-address header's value. Every
+// X-Forwarded-For line counts: a proxy may append its own line instead of
+// extending the client's.
+func (s *server) proxyHeader(c *fiber.Ctx) string {
+	lines := c.Request().Header.PeekAll(s.cfg.ClientIPHeader.String())
+	if len(lines) == 1 {
+		return string(lines[0])
+	}
+	joined := make([]string, len(lines))
+	for i, l := range lines {
+		joined[i] = string(l)
+	}
+	return strings.Join(joined, ",")
+}
+
+func prefixStrings(prefixes []netip.Prefix) []string {
+	out := make([]string, len(prefixes))
+	for i, p := range prefixes {
+		out[i] = p.String()
+	}
+	return out
 }
 
 func (s *server) shortURL(code string) string { return s.base + "/" + code }

@@ -51,57 +51,88 @@ func parseTrusted(entry string) (netip.Prefix, error) {
 	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
+// ProxyHeader is the one request header in which trusted proxies report the
+// client's address. Reading one header, never falling back to another, is what
+// keeps a client from choosing its own address: a proxy that sets X-Real-IP
+// usually passes on whatever X-Forwarded-For the client sent.
+type ProxyHeader int
+
+const (
+	// XForwardedFor is read from the right, where each trusted proxy appended
+	// the address it was connected from.
+	XForwardedFor ProxyHeader = iota
+	// XRealIP holds the one address the nearest proxy saw.
+	XRealIP
+)
+
+// String returns the header's canonical name.
+func (h ProxyHeader) String() string {
+	if h == XRealIP {
+		return "X-Real-IP"
+	}
+	return "X-Forwarded-For"
+}
+
+// ParseProxyHeader reads a header name, in any case. It returns an error
+// naming the accepted ones for anything else.
+func ParseProxyHeader(name string) (ProxyHeader, error) {
+	for _, h := range []ProxyHeader{XForwardedFor, XRealIP} {
+		if strings.EqualFold(strings.TrimSpace(name), h.String()) {
+			return h, nil
+		}
+	}
+	return 0, fmt.Errorf("track: client address header %q is not X-Forwarded-For or X-Real-IP", name)
+}
+
 // ClientIP returns the address of the client behind the proxies in trusted.
 //
 // The socket address remote is the answer unless it is a trusted proxy: only
-// a trusted proxy's X-Forwarded-For and X-Real-IP are believed. Then
-// forwardedFor (every X-Forwarded-For header, joined with commas) is read
-// from the right, where each trusted proxy appended the address it was
-// connected from, skipping entries that are themselves trusted proxies; the
-// first untrusted entry is the client. Entries further left were written by
-// the client and could say anything. If forwardedFor is empty or names only
-// trusted proxies, a parseable realIP (X-Real-IP) is the answer, and remote
-// otherwise.
+// a trusted proxy's header is believed, and only the one header names. value
+// is that header's value (for X-Forwarded-For, every such header joined with
+// commas).
+//
+// X-Forwarded-For is read from the right, skipping entries that are
+// themselves trusted proxies; the first untrusted entry is the client. Entries
+// further left were written by the client and could say anything. An entry
+// that is not an address ("unknown", an empty element, garbage) ends the walk:
+// whoever is behind it is unknown, so ClientIP returns the last trusted hop it
+// read (remote, if the bad entry was the rightmost one). When every entry is
+// trusted, the leftmost is the client: a proxy's own request. X-Real-IP is the
+// client if it parses, else remote.
 //
 // Entries may carry spaces and ports ("1.2.3.4:5678", "[2001:db8::1]:80").
 // IPv4-mapped IPv6 addresses are unmapped and zones dropped, in remote as in
-// the entries, so the result is always unmapped and zoneless. An entry that is not an address ("unknown", an empty
-// element, garbage) ends the walk: whoever is behind it is unknown, and the
-// entries to its left are client-controlled, so ClientIP returns the last
-// trusted hop it read (the proxy that received the request from the unknown
-// party), or remote if the bad entry was the rightmost one; realIP is not
-// consulted then.
-func ClientIP(remote netip.Addr, forwardedFor, realIP string, trusted []netip.Prefix) netip.Addr {
+// the entries, so the result is always unmapped and zoneless.
+func ClientIP(remote netip.Addr, header ProxyHeader, value string, trusted []netip.Prefix) netip.Addr {
 	remote = remote.Unmap().WithZone("")
 	if !isTrusted(remote, trusted) {
 		return remote
 	}
-	if strings.TrimSpace(forwardedFor) != "" {
-		hop := remote
-		rest := forwardedFor
-		for {
-			entry := rest
-			comma := strings.LastIndexByte(rest, ',')
-			if comma >= 0 {
-				entry, rest = rest[comma+1:], rest[:comma]
-			}
-			a, ok := parseHop(entry)
-			if !ok {
-				return hop
-			}
-			if !isTrusted(a, trusted) {
-				return a
-			}
-			hop = a
-			if comma < 0 {
-				break
-			}
+	if header == XRealIP {
+		if a, ok := parseHop(value); ok {
+			return a
 		}
+		return remote
 	}
-	if a, ok := parseHop(realIP); ok {
-		return a
+	if strings.TrimSpace(value) == "" {
+		return remote
 	}
-	return remote
+	hop, rest := remote, value
+	for {
+		entry := rest
+		comma := strings.LastIndexByte(rest, ',')
+		if comma >= 0 {
+			entry, rest = rest[comma+1:], rest[:comma]
+		}
+		a, ok := parseHop(entry)
+		if !ok {
+			return hop
+		}
+		if !isTrusted(a, trusted) || comma < 0 {
+			return a
+		}
+		hop = a
+	}
 }
 
 // parseHop parses one X-Forwarded-For entry or an X-Real-IP value: an

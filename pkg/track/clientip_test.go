@@ -17,7 +17,8 @@ var clientIPTests = []struct {
 	remote  string
 	xff     string
 	realIP  string
-	trusted string // "" means testTrusted; "-" means none
+	source  ProxyHeader // the header --client-ip-header names
+	trusted string      // "" means testTrusted; "-" means none
 	want    string
 }{
 	// Untrusted remote: the headers are ignored, whatever they say.
@@ -51,16 +52,20 @@ var clientIPTests = []struct {
 	{name: "zone dropped", remote: "127.0.0.1", xff: "fe80::1%eth0", want: "fe80::1"},
 	{name: "trusted proxy with port is skipped", remote: "127.0.0.1", xff: "198.51.100.4, 10.0.0.2:443", want: "198.51.100.4"},
 
-	// Nothing untrusted in X-Forwarded-For: X-Real-IP, then remote.
-	{name: "X-Real-IP alone", remote: "127.0.0.1", realIP: "198.51.100.4", want: "198.51.100.4"},
-	{name: "X-Real-IP with spaces and port", remote: "127.0.0.1", realIP: " 198.51.100.4:1234 ", want: "198.51.100.4"},
-	{name: "X-Real-IP IPv6", remote: "127.0.0.1", realIP: "2001:db8:1::5", want: "2001:db8:1::5"},
-	{name: "X-Forwarded-For wins over X-Real-IP", remote: "127.0.0.1", xff: "198.51.100.4", realIP: "198.51.100.99", want: "198.51.100.4"},
-	{name: "all trusted falls back to X-Real-IP", remote: "127.0.0.1", xff: "10.0.0.3, 10.0.0.2", realIP: "198.51.100.4", want: "198.51.100.4"},
-	{name: "all trusted and no X-Real-IP gives remote", remote: "127.0.0.1", xff: "10.0.0.3, 10.0.0.2", want: "127.0.0.1"},
-	{name: "blank X-Forwarded-For", remote: "127.0.0.1", xff: "  ", realIP: "198.51.100.4", want: "198.51.100.4"},
-	{name: "garbage X-Real-IP gives remote", remote: "127.0.0.1", realIP: "unknown", want: "127.0.0.1"},
+	// Nothing untrusted in X-Forwarded-For: the leftmost trusted hop, never X-Real-IP.
+	{name: "X-Real-IP is not read when the source is X-Forwarded-For", remote: "127.0.0.1", xff: "198.51.100.4", realIP: "198.51.100.99", want: "198.51.100.4"},
+	{name: "all trusted gives the leftmost hop", remote: "127.0.0.1", xff: "10.0.0.3, 10.0.0.2", realIP: "198.51.100.4", want: "10.0.0.3"},
+	{name: "blank X-Forwarded-For gives remote, not X-Real-IP", remote: "127.0.0.1", xff: "  ", realIP: "198.51.100.4", want: "127.0.0.1"},
 	{name: "trusted remote and no headers", remote: "10.0.0.1", want: "10.0.0.1"},
+
+	// X-Real-IP as the source: the client's own X-Forwarded-For never wins.
+	{name: "X-Real-IP alone", remote: "127.0.0.1", realIP: "198.51.100.4", source: XRealIP, want: "198.51.100.4"},
+	{name: "client X-Forwarded-For loses to the proxy's X-Real-IP", remote: "127.0.0.1", xff: "6.6.6.6", realIP: "198.51.100.4", source: XRealIP, want: "198.51.100.4"},
+	{name: "X-Real-IP with spaces and port", remote: "127.0.0.1", realIP: " 198.51.100.4:1234 ", source: XRealIP, want: "198.51.100.4"},
+	{name: "X-Real-IP IPv6", remote: "127.0.0.1", realIP: "2001:db8:1::5", source: XRealIP, want: "2001:db8:1::5"},
+	{name: "garbage X-Real-IP gives remote", remote: "127.0.0.1", realIP: "unknown", source: XRealIP, want: "127.0.0.1"},
+	{name: "missing X-Real-IP gives remote, not X-Forwarded-For", remote: "127.0.0.1", xff: "198.51.100.4", source: XRealIP, want: "127.0.0.1"},
+	{name: "spoofed X-Real-IP from untrusted remote is ignored", remote: "203.0.113.7", realIP: "1.1.1.1", source: XRealIP, want: "203.0.113.7"},
 
 	// Garbage stops the walk at the last trusted hop.
 	{name: "garbage rightmost gives remote", remote: "127.0.0.1", xff: "198.51.100.4, unknown", realIP: "198.51.100.99", want: "127.0.0.1"},
@@ -100,11 +105,36 @@ func TestClientIP(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := ClientIP(parseOptAddr(tt.remote), tt.xff, tt.realIP, trusted)
+			value := tt.xff
+			if tt.source == XRealIP {
+				value = tt.realIP
+			}
+			got := ClientIP(parseOptAddr(tt.remote), tt.source, value, trusted)
 			if want := parseOptAddr(tt.want); got != want {
-				t.Errorf("ClientIP(%s, %q, %q) = %v, want %v", tt.remote, tt.xff, tt.realIP, got, want)
+				t.Errorf("ClientIP(%s, %v: %q) = %v, want %v", tt.remote, tt.source, value, got, want)
 			}
 		})
+	}
+}
+
+func TestParseProxyHeader(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		want ProxyHeader
+		ok   bool
+	}{
+		{"X-Forwarded-For", XForwardedFor, true},
+		{"x-forwarded-for", XForwardedFor, true},
+		{" X-Real-IP ", XRealIP, true},
+		{"x-real-ip", XRealIP, true},
+		{"Forwarded", 0, false},
+		{"X-Forwarded-For, X-Real-IP", 0, false},
+		{"", 0, false},
+	} {
+		got, err := ParseProxyHeader(tt.name)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("ParseProxyHeader(%q) = %v, %v; want %v, ok %v", tt.name, got, err, tt.want, tt.ok)
+		}
 	}
 }
 
@@ -169,6 +199,6 @@ func BenchmarkClientIP(b *testing.B) {
 	remote := netip.MustParseAddr("10.0.0.1")
 	b.ReportAllocs()
 	for b.Loop() {
-		ClientIP(remote, "6.6.6.6, 198.51.100.4, 10.0.0.2", "", trusted)
+		ClientIP(remote, XForwardedFor, "6.6.6.6, 198.51.100.4, 10.0.0.2", trusted)
 	}
 }

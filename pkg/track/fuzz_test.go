@@ -75,26 +75,31 @@ func isASCII(s string) bool {
 
 func FuzzClientIP(f *testing.F) {
 	for _, tt := range clientIPTests {
-		f.Add(tt.remote, tt.xff, tt.realIP)
+		f.Add(tt.remote, tt.xff, false)
+		f.Add(tt.remote, tt.realIP, true)
 	}
 	trusted, err := ParseTrustedProxies(testTrusted)
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Fuzz(func(t *testing.T, remote, xff, realIP string) {
+	f.Fuzz(func(t *testing.T, remote, value string, realIP bool) {
 		ra, _ := netip.ParseAddr(remote)
-		got := ClientIP(ra, xff, realIP, trusted)
+		source, entries := XForwardedFor, strings.Split(value, ",")
+		if realIP {
+			source, entries = XRealIP, []string{value}
+		}
+		got := ClientIP(ra, source, value, trusted)
 		if got == ra.Unmap().WithZone("") {
 			return
 		}
-		// Otherwise the result must be an address written in the headers,
+		// Otherwise the result must be an address written in the header,
 		// as net.SplitHostPort and netip read it.
-		for _, entry := range append(strings.Split(xff, ","), realIP) {
+		for _, entry := range entries {
 			if a, ok := addrIn(entry); ok && a == got {
 				return
 			}
 		}
-		t.Fatalf("ClientIP(%q, %q, %q) = %v: neither remote nor in the headers", remote, xff, realIP, got)
+		t.Fatalf("ClientIP(%q, %v: %q) = %v: neither remote nor in the header", remote, source, value, got)
 	})
 }
 
