@@ -10,6 +10,7 @@ import (
 
 	"github.com/darkshare/darkshare/pkg/link"
 	"github.com/darkshare/darkshare/pkg/server"
+	"github.com/darkshare/darkshare/pkg/track"
 )
 
 // noCampaign is the campaign when no flag or variable sets one.
@@ -43,6 +44,14 @@ func TestServeFlags(t *testing.T) {
 			want: serveConfig{listen: "127.0.0.1:8080", db: "./darkshare.db", flushInterval: time.Second, blockHost: "bad.example", trustedProxy: "10.0.0.0/8",
 				limits: server.Limits{Mint: server.Rate{N: 5, Per: 10 * time.Second}, Share: server.Rate{N: 7, Per: time.Minute}, View: server.DefaultLimits.View}, campaign: noCampaign},
 		},
+		{
+			name: "client address header from env, then flag",
+			args: []string{"--client-ip-header", "x-real-ip"},
+			env:  map[string]string{"DARKSHARE_CLIENT_IP_HEADER": "X-Forwarded-For"},
+			want: serveConfig{listen: "127.0.0.1:8080", db: "./darkshare.db", flushInterval: time.Second, clientIPHeader: track.XRealIP, limits: server.DefaultLimits, campaign: noCampaign},
+		},
+		{name: "bad client address header", args: []string{"--client-ip-header", "Forwarded"}, wantErr: true},
+		{name: "bad client address header env", env: map[string]string{"DARKSHARE_CLIENT_IP_HEADER": "X-Client-IP"}, wantErr: true},
 		{name: "bad rate flag", args: []string{"--rate-share", "lots"}, wantErr: true},
 		{name: "bad rate env", env: map[string]string{"DARKSHARE_RATE_LOGIN": "1/0s"}, wantErr: true},
 		{name: "bad env duration", env: map[string]string{"DARKSHARE_FLUSH_INTERVAL": "soon"}, wantErr: true},

@@ -84,7 +84,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 type serveConfig struct {
 	listen, db, baseURL, allowHost, trustedProxy string
-	clientIPHeader                               string
+	clientIPHeader                               track.ProxyHeader
 	blockHost, blocklist                         string
 	accessLog, pprof                             bool
 	flushInterval                                time.Duration
@@ -102,7 +102,17 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.StringVar(&cfg.baseURL, "base-url", getenv("DARKSHARE_BASE_URL"), "prefix of the short URLs handed out (default: http://<listen address>)")
 	fs.StringVar(&cfg.allowHost, "allow-host", getenv("DARKSHARE_ALLOW_HOST"), "comma list of hosts anonymous callers may mint links for: news.example.org or *.example.org")
 	fs.StringVar(&cfg.trustedProxy, "trusted-proxy", getenv("DARKSHARE_TRUSTED_PROXY"), "comma list of proxy addresses or CIDRs whose client-address header and X-Forwarded-Proto/-Host are believed (default: none; the socket address is the client)")
-	fs.StringVar(&cfg.clientIPHeader, "client-ip-header", envOr(getenv, "DARKSHARE_CLIENT_IP_HEADER", track.XForwardedFor.String()), "the one header a trusted proxy names the client in: X-Forwarded-For (read from the right) or X-Real-IP")
+	if v := getenv("DARKSHARE_CLIENT_IP_HEADER"); v != "" {
+		h, err := track.ParseProxyHeader(v)
+		if err != nil {
+			return cfg, fmt.Errorf("DARKSHARE_CLIENT_IP_HEADER: %w", err)
+		}
+		cfg.clientIPHeader = h
+	}
+	fs.Func("client-ip-header", "the one header a trusted proxy names the client in: X-Forwarded-For (read from the right) or X-Real-IP (default "+cfg.clientIPHeader.String()+")", func(v string) (err error) {
+		cfg.clientIPHeader, err = track.ParseProxyHeader(v)
+		return err
+	})
 	fs.StringVar(&cfg.blockHost, "block-host", getenv("DARKSHARE_BLOCK_HOST"), "comma list of hosts no one may mint links for: bad.example or *.bad.example")
 	fs.StringVar(&cfg.blocklist, "blocklist", getenv("DARKSHARE_BLOCKLIST"), "file of blocked host patterns, one a line (# comments)")
 	fs.BoolVar(&cfg.accessLog, "access-log", envBool(getenv, "DARKSHARE_ACCESS_LOG"), "log every request: method, path without query, status, duration (never the client address)")
@@ -195,10 +205,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return fmt.Errorf("--trusted-proxy: %w", err)
 	}
-	clientIPHeader, err := track.ParseProxyHeader(cfg.clientIPHeader)
-	if err != nil {
-		return fmt.Errorf("--client-ip-header: %w", err)
-	}
 	block, err := loadBlocklist(cfg.blockHost, cfg.blocklist)
 	if err != nil {
 		return err
@@ -252,7 +258,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	metrics := server.NewMetrics(server.MetricsSources{Pending: agg.Pending, DBSize: db.Size})
 	agg.ObserveFlushes(metrics.ObserveFlush)
 	app, err := server.New(
-		server.Config{BaseURL: baseURL, Logger: log, TrustedProxies: proxies, ClientIPHeader: clientIPHeader, Limits: cfg.limits, AccessLog: cfg.accessLog, Pprof: cfg.pprof},
+		server.Config{BaseURL: baseURL, Logger: log, TrustedProxies: proxies, ClientIPHeader: cfg.clientIPHeader, Limits: cfg.limits, AccessLog: cfg.accessLog, Pprof: cfg.pprof},
 		server.Deps{Links: links, Stats: agg, Auth: admin, Classifier: track.NewClassifier(), Visitors: visitors, Metrics: metrics, Backup: db.Backup},
 	)
 	if err != nil {

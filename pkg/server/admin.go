@@ -3,7 +3,6 @@ package server
 import (
 	"bufio"
 	"encoding/json"
-	"fmt"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -79,8 +78,8 @@ func decodeCampaign(raw json.RawMessage) (*link.Campaign, error) {
 		return nil, nil
 	}
 	var c link.Campaign
-	if err := decodeJSON(raw, &c); err != nil {
-		return nil, fmt.Errorf("campaign: %w", err)
+	if err := decodeJSONIn("campaign", raw, &c); err != nil {
+		return nil, err
 	}
 	c, err := link.ParseCampaign(c)
 	if err != nil {

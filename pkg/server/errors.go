@@ -73,7 +73,7 @@ type apiError struct {
 func classify(err error) (int, string, string) {
 	for _, e := range errorStatuses {
 		if errors.Is(err, e.err) {
-			return e.status, e.code, err.Error()
+			return e.status, e.code, publicMessage(err, e.err)
 		}
 	}
 	var fe *fiber.Error
@@ -91,12 +91,52 @@ func classify(err error) (int, string, string) {
 	return http.StatusInternalServerError, "internal", "internal error; the details are in the server log"
 }
 
+// publicMessage returns what a client may read of err, which wraps sentinel:
+// the text of the error that wraps sentinel directly as "%w: what the caller
+// did wrong", the form written for the client where its input was judged; or
+// else the sentinel's own text. Context that callers add around it ("load
+// link x: %w") is for the log and stays out.
+func publicMessage(err, sentinel error) string {
+	direct := directWrapper(err, sentinel)
+	if direct != nil && strings.HasPrefix(direct.Error(), sentinel.Error()+": ") {
+		return direct.Error()
+	}
+	return sentinel.Error()
+}
+
+// directWrapper returns the error in err's tree whose Unwrap gives sentinel,
+// or nil when err is sentinel itself or sentinel is not in its tree.
+func directWrapper(err, sentinel error) error {
+	var children []error
+	switch x := err.(type) {
+	case interface{ Unwrap() error }:
+		children = []error{x.Unwrap()}
+	case interface{ Unwrap() []error }:
+		children = x.Unwrap()
+	}
+	for _, child := range children {
+		if child == sentinel {
+			return err
+		}
+	}
+	for _, child := range children {
+		if direct := directWrapper(child, sentinel); direct != nil {
+			return direct
+		}
+	}
+	return nil
+}
+
 // handleError answers every error returned by a handler: JSON under /api/,
 // a page elsewhere. A 5xx is logged in full and answered generically.
 func (s *server) handleError(c *fiber.Ctx, err error) error {
 	status, code, message := classify(err)
-	if status >= 500 {
+	switch {
+	case status >= 500:
 		s.log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
+	case err.Error() != message:
+		// The client got less than the whole chain; the rest is for the log.
+		s.log.Info("request refused", "method", c.Method(), "path", c.Path(), "status", status, "err", err)
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	// Headers too large to read leave no path to go by: answer JSON, which

@@ -127,14 +127,22 @@ func b2i(b bool) int {
 
 // decodeJSON decodes exactly one JSON object into v, refusing unknown fields
 // and trailing data. Its errors wrap errBadRequest and name the field at fault.
-func decodeJSON(body []byte, v any) error {
+func decodeJSON(body []byte, v any) error { return decodeJSONIn("", body, v) }
+
+// decodeJSONIn is decodeJSON for the object in a field of the body, which
+// its errors name first ("campaign: …").
+func decodeJSONIn(field string, body []byte, v any) error {
+	prefix, whole := "", "body"
+	if field != "" {
+		prefix, whole = field+": ", field
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("%w: %s", errBadRequest, describeJSONError(err))
+		return fmt.Errorf("%w: %s%s", errBadRequest, prefix, describeJSONError(err))
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return fmt.Errorf("%w: body must hold a single JSON object", errBadRequest)
+		return fmt.Errorf("%w: %s must hold a single JSON object", errBadRequest, whole)
 	}
 	return nil
 }

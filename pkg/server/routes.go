@@ -56,7 +56,7 @@ func (s *server) routes(app *fiber.App) {
 		app.Get(a.stablePath, serveAsset(a, stableAssetCache))
 		app.Get(a.hashedPath, serveAsset(a, hashedAssetCache))
 	}
-	app.Use("/static", filesystem.New(filesystem.Config{Root: http.FS(static.FS), MaxAge: 3600}))
+	app.Use("/static", staticHeaders, filesystem.New(filesystem.Config{Root: http.FS(static.FS), MaxAge: 3600}))
 
 	// Pages. Their forms carry CSRF tokens.
 	forms := s.csrfProtect()

@@ -93,3 +93,10 @@ func (s *server) demo() fiber.Handler {
 		})
 	}
 }
+
+// staticHeaders keeps browsers from reading an embedded file as another type
+// than its name says.
+func staticHeaders(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+	return c.Next()
+}
