@@ -239,8 +239,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		_ = ln.Close()
 		return err
 	}
-	links, err := link.NewService(db, link.Policy{Allow: allow, Block: block, BaseURL: baseURL, SelfTargets: []string{baseURL + server.DemoPath},
-		Campaign: cfg.campaign, Marker: cfg.landingMarker})
+	// The listen address is the service too, whatever --base-url says.
+	links, err := link.NewService(db, link.Policy{Allow: allow, Block: block, BaseURL: baseURL, SelfHosts: []string{ln.Addr().String()},
+		SelfTargets: []string{baseURL + server.DemoPath}, Campaign: cfg.campaign, Marker: cfg.landingMarker})
 	if err != nil {
 		_ = ln.Close()
 		return err

@@ -15,8 +15,9 @@ var (
 	// ErrHostNotAllowed means an anonymous caller asked for a target whose host
 	// is not on the allow-list.
 	ErrHostNotAllowed = errors.New("host not allowed")
-	// ErrHostBlocked means the target's host is on the blocklist: no one,
-	// not even the admin, may mint for it.
+	// ErrHostBlocked means the target's host is on the blocklist, or is this
+	// machine (loopback) and not on the allow-list: no one, not even the
+	// admin, may mint for it.
 	ErrHostBlocked = errors.New("host blocked")
 	// ErrDisabled means the admin disabled the link: it no longer redirects.
 	ErrDisabled = errors.New("link disabled")

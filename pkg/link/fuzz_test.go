@@ -2,6 +2,7 @@ package link
 
 import (
 	"errors"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
@@ -135,7 +136,8 @@ func deriveHostList(t *testing.T, list string) (exact map[string]bool, domains [
 		if err != nil {
 			t.Fatalf("ParseHostList(%q) accepted entry %q, but NormalizeHost(%q) fails: %v", list, entry, d, err)
 		}
-		if strings.ContainsAny(n, "*/:@") {
+		_, ipErr := netip.ParseAddr(n)
+		if strings.ContainsAny(n, "*/@") || (strings.Contains(n, ":") && ipErr != nil) || (wildcard && ipErr == nil) {
 			t.Fatalf("ParseHostList(%q) accepted entry %q, which normalises to %q", list, entry, n)
 		}
 		if wildcard {
@@ -145,4 +147,46 @@ func deriveHostList(t *testing.T, list string) (exact map[string]bool, domains [
 		}
 	}
 	return exact, domains
+}
+
+// FuzzNormalizeHost checks that NormalizeHost gives one spelling per host:
+// normalising again changes nothing, with or without brackets; a result that
+// a browser reads as an address (it ends in a number, or holds a colon) is
+// that address in netip's canonical text, IPv4 for an IPv4-mapped one; and
+// no other result ends in a number.
+func FuzzNormalizeHost(f *testing.F) {
+	for _, tt := range ipv4Tests {
+		f.Add(tt.host)
+	}
+	for _, h := range []string{"a.org", "Bücher.example", "[::1]", "::ffff:7f00:1", "[0:0:0:0:0:0:0:1]",
+		"fe80::1%eth0", "１２７.０.０.１", "127。0。0。1", "localhost.", "0x7f.1.", "::ffff:0a00:1"} {
+		f.Add(h)
+	}
+	f.Fuzz(func(t *testing.T, host string) {
+		n, err := NormalizeHost(host)
+		if err != nil {
+			if !errors.Is(err, ErrInvalidURL) {
+				t.Fatalf("NormalizeHost(%q): error %v does not wrap ErrInvalidURL", host, err)
+			}
+			return
+		}
+		again, err := NormalizeHost(n)
+		if err != nil || again != n {
+			t.Fatalf("NormalizeHost(%q) = %q, but NormalizeHost(%q) = %q, %v", host, n, n, again, err)
+		}
+		ip, ipErr := netip.ParseAddr(n)
+		switch {
+		case endsInANumber(n) || strings.Contains(n, ":"):
+			if ipErr != nil || ip.String() != n || ip.Is4In6() || ip.Zone() != "" {
+				t.Fatalf("NormalizeHost(%q) = %q, which a browser reads as an address, but netip reads as %v, %v", host, n, ip, ipErr)
+			}
+			if ip.Is6() {
+				if b, err := NormalizeHost("[" + n + "]"); err != nil || b != n {
+					t.Fatalf("NormalizeHost([%s]) = %q, %v; want %q", n, b, err, n)
+				}
+			}
+		case ipErr == nil:
+			t.Fatalf("NormalizeHost(%q) = %q, an address, but not one a browser reads as such", host, n)
+		}
+	})
 }

@@ -2,6 +2,7 @@ package link
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
 )
 
@@ -15,8 +16,10 @@ type HostList struct {
 
 // ParseHostList parses a comma-separated list of host patterns. Entries are
 // normalised like target hosts, so "NEWS.Example.org." and IDNs match as a
-// browser would. It returns an error wrapping ErrInvalidURL for a malformed
-// entry.
+// browser would, and an IP address ("10.0.0.1", "::1" or "[::1]") matches
+// every spelling of it (0x0a000001, 10.1, [::ffff:10.0.0.1]...). It returns
+// an error wrapping ErrInvalidURL for a malformed entry, or a wildcard of an
+// address ("*.10.0.0.1", which no host could match).
 func ParseHostList(list string) (HostList, error) {
 	hl := HostList{exact: map[string]bool{}}
 	for entry := range strings.SplitSeq(list, ",") {
@@ -26,7 +29,7 @@ func ParseHostList(list string) (HostList, error) {
 		}
 		wildcard := strings.HasPrefix(entry, "*.")
 		host, err := NormalizeHost(strings.TrimPrefix(entry, "*."))
-		if err != nil || strings.ContainsAny(host, "*/:@") {
+		if err != nil || strings.ContainsAny(host, "*/@") || (wildcard && isIP(host)) {
 			return HostList{}, fmt.Errorf("%w: allowed host %q is not a host name or *.domain", ErrInvalidURL, entry)
 		}
 		if wildcard {
@@ -49,6 +52,12 @@ func (hl HostList) Allows(host string) bool {
 		}
 	}
 	return false
+}
+
+// isIP reports whether a normalised host is an IP address rather than a name.
+func isIP(host string) bool {
+	_, err := netip.ParseAddr(host)
+	return err == nil
 }
 
 // Empty reports whether the list has no entries.

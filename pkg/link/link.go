@@ -105,9 +105,14 @@ type Policy struct {
 	Allow HostList
 	// Block lists hosts no one may mint for.
 	Block HostList
-	// BaseURL is the service's own address. No one may mint a link to it,
-	// since a short link pointing at the service could loop...
+	// BaseURL is the service's own address. No one may mint a link to its
+	// host, on any port, since a short link pointing at the service would
+	// chain redirects (a loopback BaseURL is refused on its own port only)...
 	BaseURL string
+	// ...nor to these other addresses of it, as host:port: the address it
+	// listens on. A loopback or unspecified host stands for every loopback
+	// name and address at that port.
+	SelfHosts []string
 	// ...except to these pages of its own (the demo).
 	SelfTargets []string
 	// Campaign is the campaign parameters redirects add to targets, unless
@@ -123,7 +128,7 @@ type Service struct {
 	store       Store
 	allow       HostList
 	block       HostList
-	self        string          // normalised host[:port] of BaseURL
+	self        selfHosts
 	selfTargets map[string]bool // normalised
 	ids         *shortid.Shortid
 	now         func() time.Time
@@ -159,19 +164,24 @@ const (
 )
 
 type normalTarget struct {
-	url, hostname, host string // host is hostname[:port]
+	url, hostname, port string // port is explicit even when the URL has none
 }
 
 // NewService returns a Service that mints into store under policy. It returns
-// an error if the policy's BaseURL or SelfTargets are not valid URLs, or one
-// wrapping ErrInvalidCampaign if its Campaign is invalid.
+// an error if the policy's BaseURL or SelfTargets are not valid URLs or its
+// SelfHosts not host:port, or one wrapping ErrInvalidCampaign if its
+// Campaign is invalid.
 func NewService(store Store, policy Policy) (*Service, error) {
 	self, err := Normalize(policy.BaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("base url: %w", err)
 	}
 	selfURL, _ := url.Parse(self)
-	s := &Service{store: store, allow: policy.Allow, block: policy.Block, self: selfURL.Host, selfTargets: map[string]bool{}, now: time.Now, resolved: map[string]Link{}, codes: map[string]string{}, targets: map[string]normalTarget{}, index: newRouteIndex(), marker: policy.Marker}
+	selfHosts, err := newSelfHosts(selfURL, policy.SelfHosts)
+	if err != nil {
+		return nil, fmt.Errorf("self host: %w", err)
+	}
+	s := &Service{store: store, allow: policy.Allow, block: policy.Block, self: selfHosts, selfTargets: map[string]bool{}, now: time.Now, resolved: map[string]Link{}, codes: map[string]string{}, targets: map[string]normalTarget{}, index: newRouteIndex(), marker: policy.Marker}
 	if s.campaign, err = policy.Campaign.canonical().plan(); err != nil {
 		return nil, fmt.Errorf("campaign: %w", err)
 	}
@@ -218,8 +228,9 @@ func (s *Service) AllowsOrigin(origin string) bool {
 
 // Mint normalises req.URL and returns its link for each requested channel,
 // creating the missing ones. The same URL and channel always give the same
-// code. It returns errors wrapping ErrInvalidURL, ErrUnknownChannel or
-// ErrHostNotAllowed for a request it refuses.
+// code. It returns errors wrapping ErrInvalidURL (also for a target on this
+// service), ErrUnknownChannel, ErrHostBlocked (also for a loopback target
+// not on the allow-list) or ErrHostNotAllowed for a request it refuses.
 func (s *Service) Mint(ctx context.Context, req MintRequest) (string, []Link, error) {
 	t, err := s.check(req)
 	if err != nil {
@@ -283,8 +294,11 @@ func (s *Service) check(req MintRequest) (Target, error) {
 	case s.block.Allows(t.hostname):
 		return Target{}, fmt.Errorf("%w: %s is on this service's blocklist", ErrHostBlocked, t.hostname)
 	case s.selfTargets[t.url]: // the demo page: anyone may share it
-	case t.host == s.self:
+	case s.self.has(t.hostname, t.port):
 		return Target{}, fmt.Errorf("%w: url points at this service", ErrInvalidURL)
+	case isLocalHost(t.hostname) && !s.allow.Allows(t.hostname):
+		// A deliberate allow-list entry lets local development through.
+		return Target{}, fmt.Errorf("%w: %s is this machine (loopback or unspecified); only an allow-list entry naming it lets anyone mint for it", ErrHostBlocked, t.hostname)
 	case !req.Trusted && !s.allow.Allows(t.hostname):
 		return Target{}, fmt.Errorf("%w: %s is not on this service's allow-list; ask its admin, or use the admin token", ErrHostNotAllowed, t.hostname)
 	}
@@ -307,7 +321,7 @@ func (s *Service) normalize(raw string) (normalTarget, error) {
 	if err != nil {
 		return normalTarget{}, fmt.Errorf("%w: url does not parse", ErrInvalidURL)
 	}
-	t = normalTarget{url: n, hostname: u.Hostname(), host: u.Host}
+	t = normalTarget{url: n, hostname: u.Hostname(), port: effectivePort(u)}
 	s.mu.Lock()
 	if len(s.targets) >= maxRememberedTargets {
 		clear(s.targets)

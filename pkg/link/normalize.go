@@ -2,7 +2,7 @@ package link
 
 import (
 	"fmt"
-	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -98,17 +98,29 @@ func Normalize(raw string) (string, error) {
 	return s, nil
 }
 
-// NormalizeHost returns host lowercased, without a trailing dot, with an
-// internationalised name in its punycode (ASCII) form. IP literals are kept in
-// Go's canonical text form, without brackets. It returns an error wrapping
-// ErrInvalidURL for an empty or malformed host.
+// NormalizeHost returns host as a browser reads it, in one spelling per
+// host: a domain lowercased, without a trailing dot, an internationalised
+// name in its punycode (ASCII) form; an IPv4 address in dotted decimal,
+// however it was written (0x7f.1 and 2130706433 are 127.0.0.1, see ipv4.go);
+// an IPv6 address, with or without brackets, in RFC 5952 form without
+// brackets, or in dotted decimal if it is IPv4-mapped (::ffff:127.0.0.1 is
+// 127.0.0.1, the address a browser connects to). It returns an error
+// wrapping ErrInvalidURL for an empty or malformed host, an IPv6 address
+// with a zone, and a host that ends in a number but is not an IPv4 address,
+// such as 1.2.3.4.5 or 09: browsers refuse those URLs.
 func NormalizeHost(host string) (string, error) {
+	if strings.HasPrefix(host, "[") || strings.HasSuffix(host, "]") {
+		if len(host) < 2 || host[0] != '[' || host[len(host)-1] != ']' {
+			return "", fmt.Errorf("%w: host %q has an unmatched bracket", ErrInvalidURL, host)
+		}
+		return normalizeIPv6(host[1:len(host)-1], host)
+	}
+	if strings.Contains(host, ":") {
+		return normalizeIPv6(host, host)
+	}
 	host = strings.TrimSuffix(host, ".")
 	if host == "" {
 		return "", fmt.Errorf("%w: url has no host", ErrInvalidURL)
-	}
-	if ip := net.ParseIP(host); ip != nil {
-		return ip.String(), nil
 	}
 	invalid := fmt.Errorf("%w: host %q is not a valid domain name", ErrInvalidURL, host)
 	// IDNA would map invalid UTF-8 to U+FFFD and accept it once, not twice.
@@ -120,7 +132,26 @@ func NormalizeHost(host string) (string, error) {
 	if err != nil || ascii == "" || strings.HasSuffix(ascii, ".") {
 		return "", invalid
 	}
+	// After IDNA, as browsers do: it maps full-width digits to ASCII ones.
+	if endsInANumber(ascii) {
+		ip, ok := parseIPv4(ascii)
+		if !ok {
+			return "", fmt.Errorf("%w: host %q ends in a number but is not an IPv4 address", ErrInvalidURL, host)
+		}
+		return ip.String(), nil
+	}
 	return ascii, nil
+}
+
+// normalizeIPv6 returns the canonical form of the IPv6 literal addr, or an
+// IPv4-mapped one's IPv4 address. raw is the host as given, for the error.
+func normalizeIPv6(addr, raw string) (string, error) {
+	ip, err := netip.ParseAddr(addr)
+	// A zone means an interface of the visitor's machine; browsers refuse it.
+	if err != nil || !ip.Is6() || ip.Zone() != "" {
+		return "", fmt.Errorf("%w: host %q is not a valid IPv6 address", ErrInvalidURL, raw)
+	}
+	return ip.Unmap().String(), nil
 }
 
 func normalizePort(scheme, port string) (string, error) {

@@ -89,6 +89,21 @@ var normalizeTests = []normalizeTest{
 	{"IPv6 loopback with port", "http://[::1]:8080/", "http://[::1]:8080/"},
 	{"IPv4-mapped IPv6 becomes IPv4", "http://[::ffff:192.0.2.1]/", "http://192.0.2.1/"},
 
+	// Addresses as browsers read them (WHATWG URL): one spelling each, and
+	// only the host changes.
+	{"IPv4 as one decimal number", "http://167772161/", "http://10.0.0.1/"},
+	{"IPv4 as one hex number", "http://0x0a000001/", "http://10.0.0.1/"},
+	{"IPv4 in two parts", "http://10.1/", "http://10.0.0.1/"},
+	{"IPv4 with an octal part", "http://012.0.0.1/", "http://10.0.0.1/"},
+	{"IPv4 spelling keeps port, path and query", "https://0x7F.1:8443/a%2Fb/c?x=1&y=%20#f", "https://127.0.0.1:8443/a%2Fb/c?x=1&y=%20"},
+	{"IPv4 spelling with a trailing dot", "http://2130706433./x", "http://127.0.0.1/x"},
+	{"IPv4 in full-width digits", "http://１２７.０.０.１/", "http://127.0.0.1/"},
+	{"IPv6 in full", "http://[0:0:0:0:0:0:0:1]/", "http://[::1]/"},
+	{"IPv4-mapped IPv6 in hex", "http://[::ffff:7f00:1]:8080/", "http://127.0.0.1:8080/"},
+	{"IPv4-mapped IPv6 of loopback", "http://[::ffff:127.0.0.1]/", "http://127.0.0.1/"},
+	{"name ending in hex letters is a name", "http://0x1g/", "http://0x1g/"},
+	{"name with digits is a name", "http://1.2.3.4a/", "http://1.2.3.4a/"},
+
 	// Length.
 	{"exactly MaxURLLength", longPath(MaxURLLength), longPath(MaxURLLength)},
 
@@ -126,6 +141,15 @@ var normalizeTests = []normalizeTest{
 	{"label starting with hyphen", "http://-a.org/", ""},
 	{"percent-encoded ASCII in host", "https://%61.org/", ""},
 	{"control character", "https://a.org/\x7f", ""},
+	{"five IPv4 parts", "http://1.2.3.4.5/", ""},
+	{"invalid octal part", "http://09/", ""},
+	{"IPv4 number overflow", "http://0xffffffff1/", ""},
+	{"IPv4 part over 255", "http://256.0.0.1/", ""},
+	{"IPv4 last part too large", "http://1.2.65536/", ""},
+	{"name then a number", "http://example.255/", ""},
+	{"name then an empty hex number", "http://example.0x/", ""},
+	{"IPv6 zone", "http://[fe80::1%25eth0]/", ""},
+	{"bracketed IPv4", "http://[127.0.0.1]/", ""},
 	{"NUL", "https://a.org/\x00", ""},
 }
 
@@ -184,6 +208,11 @@ func TestNormalizeHost(t *testing.T) {
 		{"IDN to punycode", "Bücher.example", "xn--bcher-kva.example"},
 		{"IPv4", "192.0.2.1", "192.0.2.1"},
 		{"IPv6 canonical", "2001:DB8:0::1", "2001:db8::1"},
+		{"IPv6 in brackets", "[2001:DB8:0::1]", "2001:db8::1"},
+		{"IPv4 spelling", "0x0a000001", "10.0.0.1"},
+		{"IPv4-mapped", "[::ffff:7f00:1]", "127.0.0.1"},
+		{"ends in a number, not an address", "a.1", ""},
+		{"unmatched bracket", "[::1", ""},
 		{"empty", "", ""},
 		{"only a dot", ".", ""},
 		{"invalid punycode", "xn--a.org", ""},
