@@ -268,6 +268,7 @@ func mintOne(tx *bolt.Tx, url string, ch link.Channel, create func(link.Channel)
 		if err != nil {
 			return link.Link{}, err
 		}
+		l.URL, l.Channel = url, ch // the targets key says so, whatever create set
 		if linksB.Get([]byte(l.Code)) != nil {
 			continue
 		}
@@ -294,12 +295,12 @@ func (db *DB) Update(_ context.Context, code string, change func(*link.Link) err
 		if l, err = getLink(tx, code); err != nil {
 			return err
 		}
-		code, url := l.Code, l.URL
+		before := l
 		if err := change(&l); err != nil {
 			return err
 		}
-		if l.Code != code || l.URL != url {
-			return fmt.Errorf("update of link %s changed its code or url", code)
+		if l.Code != before.Code || l.URL != before.URL || l.Channel != before.Channel {
+			return fmt.Errorf("update of link %s changed its code, url or channel", code)
 		}
 		v, err := json.Marshal(l)
 		if err != nil {
