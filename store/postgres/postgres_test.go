@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/darkshare/darkshare/store/postgres"
 	"github.com/darkshare/darkshare/store/postgres/pgtest"
@@ -150,12 +151,12 @@ func query(t *testing.T, u, sql string, dest any, args ...any) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, u)
+	pool, err := pgxpool.New(ctx, u) // the URL has pool options
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close(ctx)
-	if err := conn.QueryRow(ctx, sql, args...).Scan(dest); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+	defer pool.Close()
+	if err := pool.QueryRow(ctx, sql, args...).Scan(dest); err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		t.Fatalf("%s: %v", sql, err)
 	}
 }

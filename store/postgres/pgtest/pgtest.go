@@ -38,7 +38,8 @@ func ServerURL(t testing.TB) string {
 }
 
 // URL creates an empty database with a random name on the server of
-// ServerURL and returns its URL. The database is dropped at cleanup, after
+// ServerURL and returns its URL, with pools of at most 4 connections
+// unless the server URL sets pool_max_conns. The database is dropped at cleanup, after
 // the cleanups registered later (closing the test's pools) have run.
 func URL(t testing.TB) string {
 	t.Helper()
@@ -53,6 +54,13 @@ func URL(t testing.TB) string {
 	exec(t, server, "CREATE DATABASE "+name)
 	t.Cleanup(func() { exec(t, server, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") })
 	u.Path = "/" + name
+	// Parallel tests each open pools; on a many-core machine the default
+	// size (one connection per core) could pass max_connections.
+	q := u.Query()
+	if !q.Has("pool_max_conns") {
+		q.Set("pool_max_conns", "4")
+		u.RawQuery = q.Encode()
+	}
 	return u.String()
 }
 
