@@ -268,6 +268,7 @@ func mintOne(tx *bolt.Tx, url string, ch link.Channel, create func(link.Channel)
 		if err != nil {
 			return link.Link{}, err
 		}
+		l.URL, l.Channel = url, ch // the targets key says so, whatever create set
 		if linksB.Get([]byte(l.Code)) != nil {
 			continue
 		}
@@ -294,12 +295,12 @@ func (db *DB) Update(_ context.Context, code string, change func(*link.Link) err
 		if l, err = getLink(tx, code); err != nil {
 			return err
 		}
-		code, url := l.Code, l.URL
+		before := l
 		if err := change(&l); err != nil {
 			return err
 		}
-		if l.Code != code || l.URL != url {
-			return fmt.Errorf("update of link %s changed its code or url", code)
+		if l.Code != before.Code || l.URL != before.URL || l.Channel != before.Channel {
+			return fmt.Errorf("update of link %s changed its code, url or channel", code)
 		}
 		v, err := json.Marshal(l)
 		if err != nil {
@@ -310,11 +311,11 @@ func (db *DB) Update(_ context.Context, code string, change func(*link.Link) err
 	return l, err
 }
 
-// LoadSalt implements track.SaltStore.
+// LoadSalt returns the salt of day, or an error wrapping track.ErrNoSalt.
 func (db *DB) LoadSalt(_ context.Context, day int64) ([]byte, error) {
 	var salt []byte
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketSalts).Get(binary.BigEndian.AppendUint64(nil, uint64(day)))
+		v := tx.Bucket(bucketSalts).Get(saltKey(day))
 		if v == nil {
 			return track.ErrNoSalt
 		}
@@ -324,14 +325,23 @@ func (db *DB) LoadSalt(_ context.Context, day int64) ([]byte, error) {
 	return salt, err
 }
 
-// ReplaceSalt implements track.SaltStore. Deleting a key frees its page for
+func saltKey(day int64) []byte { return binary.BigEndian.AppendUint64(nil, uint64(day)) }
+
+// SaltOf implements track.SaltStore. Deleting a key frees its page for
 // reuse, and bbolt reuses free pages on the next writes, which come every
 // flush interval; the old salt's bytes do not outlive that by long.
-func (db *DB) ReplaceSalt(_ context.Context, day int64, salt []byte) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
+func (db *DB) SaltOf(_ context.Context, day int64, candidate []byte) ([]byte, error) {
+	var salt []byte
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketSalts)
 		var old [][]byte
-		if err := b.ForEach(func(k, _ []byte) error { old = append(old, bytes.Clone(k)); return nil }); err != nil {
+		err := b.ForEach(func(k, _ []byte) error {
+			if len(k) != 8 || int64(binary.BigEndian.Uint64(k)) < day {
+				old = append(old, bytes.Clone(k))
+			}
+			return nil
+		})
+		if err != nil {
 			return err
 		}
 		for _, k := range old {
@@ -339,8 +349,14 @@ func (db *DB) ReplaceSalt(_ context.Context, day int64, salt []byte) error {
 				return err
 			}
 		}
-		return b.Put(binary.BigEndian.AppendUint64(nil, uint64(day)), bytes.Clone(salt))
+		if v := b.Get(saltKey(day)); v != nil {
+			salt = bytes.Clone(v)
+			return nil
+		}
+		salt = bytes.Clone(candidate)
+		return b.Put(saltKey(day), salt)
 	})
+	return salt, err
 }
 
 // AdminTokenHash implements auth.Store.

@@ -87,46 +87,6 @@ func TestMintIsIdempotentAndSurvivesReopen(t *testing.T) {
 	}
 }
 
-func TestMintRetriesTakenCodes(t *testing.T) {
-	db, _ := mustOpen(t)
-	if _, err := db.Mint(ctx, "https://a.org/1", []link.Channel{link.Email}, creator("dup")); err != nil {
-		t.Fatal(err)
-	}
-	got, err := db.Mint(ctx, "https://a.org/2", []link.Channel{link.Email}, creator("dup", "fresh"))
-	if err != nil || got[0].Code != "fresh" {
-		t.Fatalf("got %v, %v; want the second code", got, err)
-	}
-	_, err = db.Mint(ctx, "https://a.org/3", []link.Channel{link.Email}, creator("dup", "dup", "dup", "dup", "dup"))
-	if !errors.Is(err, link.ErrCodeTaken) {
-		t.Fatalf("always taken: %v", err)
-	}
-	if links, _ := db.ByURL(ctx, "https://a.org/3"); len(links) != 0 {
-		t.Fatalf("a failed mint left %v behind", links)
-	}
-}
-
-func TestByURLKeepsPagesApart(t *testing.T) {
-	db, _ := mustOpen(t)
-	mustMint(t, db, "https://a.org/x", []link.Channel{link.QR, link.Email}, "q", "e")
-	mustMint(t, db, "https://a.org/x2", []link.Channel{link.Email}, "other")
-	links, err := db.ByURL(ctx, "https://a.org/x")
-	if err != nil || len(links) != 2 || links[0].Code != "e" || links[1].Code != "q" {
-		t.Fatalf("got %v, %v; want e then q (channel order), not other", links, err)
-	}
-	none, err := db.ByURL(ctx, "https://a.org/none")
-	if err != nil || none == nil || len(none) != 0 {
-		t.Fatalf("unknown page: %v, %v; want an empty slice", none, err)
-	}
-}
-
-func mustMint(t *testing.T, db *DB, url string, chs []link.Channel, codes ...string) {
-	t.Helper()
-	if _, err := db.Mint(ctx, url, chs, creator(codes...)); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// addClicks is a merge that adds n clicks to a stored record.
 func addClicks(code string, day stats.Day, n uint64) stats.Merge {
 	return stats.Merge{DayKey: stats.DayKey{Code: code, Day: day}, Apply: func(stored []byte) ([]byte, error) {
 		r := &stats.Record{Counts: map[stats.Metric]uint64{}}

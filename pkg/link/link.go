@@ -40,14 +40,15 @@ type Store interface {
 	// returns an empty slice, not an error, when there are none.
 	ByURL(ctx context.Context, url string) ([]Link, error)
 	// Mint returns the link of url for each channel, creating with create the
-	// ones that do not exist yet. When create's code is taken, the store calls
+	// ones that do not exist yet (the store sets their URL and Channel). When create's code is taken, the store calls
 	// it again; it returns an error wrapping ErrCodeTaken if that keeps failing.
 	Mint(ctx context.Context, url string, channels []Channel, create func(Channel) (Link, error)) ([]Link, error)
 	// MintMany is Mint for many targets in one transaction. It returns how
 	// many links it created (existing ones are kept, not counted).
 	MintMany(ctx context.Context, targets []Target, create func(url string, ch Channel) (Link, error)) (int, error)
 	// Update applies change to the link with code atomically and returns the
-	// result, or an error wrapping ErrNotFound. change must not alter Code or URL.
+	// result, or an error wrapping ErrNotFound. change must not alter Code,
+	// URL or Channel: the store refuses the update if it does.
 	Update(ctx context.Context, code string, change func(*Link) error) (Link, error)
 	// Each calls fn with every link, in no particular order, until fn
 	// returns an error, which Each returns.

@@ -13,16 +13,19 @@ import (
 	"github.com/dchest/siphash"
 )
 
-// ErrNoSalt is returned by a SaltStore that keeps no salt for the day asked.
+// ErrNoSalt means a store keeps no salt for the day asked.
 var ErrNoSalt = errors.New("no salt for that day")
 
 // SaltStore keeps the current day's salt, so that a restart does not start
-// the day's unique counts over. Only one salt is ever kept.
+// the day's unique counts over, and so that instances sharing the store
+// hash a visitor alike.
 type SaltStore interface {
-	// LoadSalt returns the salt of day, or an error wrapping ErrNoSalt.
-	LoadSalt(ctx context.Context, day int64) ([]byte, error)
-	// ReplaceSalt keeps salt as day's and deletes every other day's salt.
-	ReplaceSalt(ctx context.Context, day int64, salt []byte) error
+	// SaltOf returns day's salt. When the store has none, candidate becomes
+	// it: the first salt stored for a day wins, and every caller, in any
+	// process sharing the store, gets that one back. It deletes the salts of
+	// earlier days, and leaves later days' alone: an instance whose clock
+	// lags must not delete the salt the others use.
+	SaltOf(ctx context.Context, day int64, candidate []byte) ([]byte, error)
 }
 
 // saltSize is SipHash's key size.
@@ -46,20 +49,15 @@ type Hasher struct {
 }
 
 // NewHasher returns a Hasher with today's salt: the stored one if the store
-// has it, else a new one, written by the next Persist.
+// has it, else a new one, stored at once.
 func NewHasher(ctx context.Context, store SaltStore, now func() time.Time) (*Hasher, error) {
 	h := &Hasher{store: store, now: now}
 	today := dayOf(now())
-	salt, err := store.LoadSalt(ctx, today)
-	switch {
-	case err == nil && len(salt) == saltSize:
-		h.setSalt(today, salt, false)
-	case err == nil || errors.Is(err, ErrNoSalt):
-		if err := h.rotate(today); err != nil {
-			return nil, err
-		}
-	default:
-		return nil, fmt.Errorf("load today's salt: %w", err)
+	if err := h.rotate(today); err != nil {
+		return nil, err
+	}
+	if err := h.Persist(ctx); err != nil {
+		return nil, fmt.Errorf("today's salt: %w", err)
 	}
 	return h, nil
 }
@@ -121,9 +119,11 @@ func (h *Hasher) VisitorHash(at time.Time, ip netip.Addr, userAgent, code string
 	return siphash.Hash(k0, k1, b), true
 }
 
-// Persist stores the current salt if it changed, deleting the previous
-// day's. Call it from the flush loop and at shutdown; it is cheap when
-// nothing changed.
+// Persist stores the current salt if it is new, deleting the previous
+// day's. If another instance stored a salt for the day first, the Hasher
+// takes that one: instances agree from their first Persist of a day on,
+// which comes one flush after the first click of the day. Call it from the
+// flush loop and at shutdown; it is cheap when nothing changed.
 func (h *Hasher) Persist(ctx context.Context) error {
 	h.mu.RLock()
 	dirty, day := h.dirty, h.day
@@ -134,12 +134,16 @@ func (h *Hasher) Persist(ctx context.Context) error {
 	if !dirty {
 		return nil
 	}
-	if err := h.store.ReplaceSalt(ctx, day, salt[:]); err != nil {
+	stored, err := h.store.SaltOf(ctx, day, salt[:])
+	if err != nil {
 		return fmt.Errorf("store the salt of day %d: %w", day, err)
+	}
+	if len(stored) != saltSize {
+		return fmt.Errorf("the stored salt of day %d has %d bytes, not %d", day, len(stored), saltSize)
 	}
 	h.mu.Lock()
 	if h.day == day {
-		h.dirty = false
+		h.setSalt(day, stored, false)
 	}
 	h.mu.Unlock()
 	return nil
