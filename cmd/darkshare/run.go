@@ -210,6 +210,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	admin := auth.NewService(db, db)
 	token, err := admin.Bootstrap(ctx, getenv("DARKSHARE_ADMIN_TOKEN"))
+	if errors.Is(err, auth.ErrWeakToken) {
+		return fmt.Errorf("DARKSHARE_ADMIN_TOKEN: %w", err)
+	}
 	if err != nil {
 		return err
 	}
