@@ -28,7 +28,8 @@ BARE_PORT=${BARE_PORT:-8181}
 IMPORT_MIN=${IMPORT_MIN:-20000}
 SERVER_CPU=${SERVER_CPU:-0}
 WRK_CPU=${WRK_CPU:-1}
-TOKEN=bench-token
+# darkshare refuses a weak DARKSHARE_ADMIN_TOKEN: 256 random bits, in hex.
+TOKEN=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 # A person's desktop Chrome coming from Gmail: darkshare counts these as
 # clicks, the full and dearest path (a bare wrk or curl agent is a bot).
 UA='Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36'

@@ -42,7 +42,7 @@ var (
 	bucketDays     = []byte("days")        // day(uint32 BE) code -> stats.Record: every counter and the visitor sketch
 	bucketLog      = []byte("log")         // sequence (uint64 BE) -> one flush's deltas, until a checkpoint or fold stands for them
 	bucketChecks   = []byte("checkpoints") // partition (uint32 BE) -> log sequence (uint64 BE), its unfolded counts
-	bucketSessions = []byte("sessions")    // sha256(session id) -> expiry (unix ns, BE)
+	bucketSessions = []byte("sessions")    // sha256(session id) -> expiry (unix ns, BE), fingerprint of the admin token
 	bucketSalts    = []byte("salts")       // day (int64 BE) -> the day's visitor salt; one entry at most
 	bucketKeys     = []byte("keys")        // api key id -> JSON apiKey (name, scopes, sha256 of the token)
 
@@ -380,42 +380,56 @@ func (db *DB) SetAdminTokenHash(_ context.Context, hash []byte) error {
 	})
 }
 
-// PutSession implements auth.Store.
-func (db *DB) PutSession(_ context.Context, hash []byte, expires time.Time) error {
+// PutSession implements auth.Store. A session is stored as its expiry
+// (unix ns, BE) followed by the fingerprint of its admin token.
+func (db *DB) PutSession(_ context.Context, hash []byte, s auth.Session) error {
 	return db.bolt.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketSessions)
-		now := time.Now().UnixNano()
-		var expired [][]byte
+		now := time.Now()
+		var dead [][]byte
 		err := b.ForEach(func(k, v []byte) error {
-			if len(v) != 8 || int64(binary.BigEndian.Uint64(v)) < now {
-				expired = append(expired, bytes.Clone(k))
+			old, ok := decodeSession(v)
+			if !ok || !now.Before(old.Expires) || !bytes.Equal(old.Token, s.Token) {
+				dead = append(dead, bytes.Clone(k))
 			}
 			return nil
 		})
 		if err != nil {
 			return err
 		}
-		for _, k := range expired {
+		for _, k := range dead {
 			if err := b.Delete(k); err != nil {
 				return err
 			}
 		}
-		return b.Put(hash, binary.BigEndian.AppendUint64(nil, uint64(expires.UnixNano())))
+		v := binary.BigEndian.AppendUint64(nil, uint64(s.Expires.UnixNano()))
+		return b.Put(hash, append(v, s.Token...))
 	})
 }
 
-// SessionExpiry implements auth.Store.
-func (db *DB) SessionExpiry(_ context.Context, hash []byte) (time.Time, error) {
-	var t time.Time
+// decodeSession reads a stored session. Sessions written before they were
+// bound to a token have no fingerprint, and so match no token.
+func decodeSession(v []byte) (auth.Session, bool) {
+	if len(v) < 8 {
+		return auth.Session{}, false
+	}
+	return auth.Session{
+		Expires: time.Unix(0, int64(binary.BigEndian.Uint64(v))),
+		Token:   bytes.Clone(v[8:]),
+	}, true
+}
+
+// Session implements auth.Store.
+func (db *DB) Session(_ context.Context, hash []byte) (auth.Session, error) {
+	var s auth.Session
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketSessions).Get(hash)
-		if len(v) != 8 {
+		var ok bool
+		if s, ok = decodeSession(tx.Bucket(bucketSessions).Get(hash)); !ok {
 			return auth.ErrNoSession
 		}
-		t = time.Unix(0, int64(binary.BigEndian.Uint64(v)))
 		return nil
 	})
-	return t, err
+	return s, err
 }
 
 // DeleteSessions implements auth.Store.

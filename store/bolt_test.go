@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -273,23 +274,32 @@ func TestOpenFailsFastWhenLocked(t *testing.T) {
 
 func TestSessions(t *testing.T) {
 	db, _ := mustOpen(t)
-	live, stale := []byte("live"), []byte("stale")
-	if err := db.PutSession(ctx, stale, time.Now().Add(-time.Minute)); err != nil {
+	tokenA, tokenB := []byte("fingerprint of A"), []byte("fingerprint of B")
+	live, stale, other := []byte("live"), []byte("stale"), []byte("other")
+	for hash, s := range map[string]auth.Session{
+		"stale": {Expires: time.Now().Add(-time.Minute), Token: tokenA},
+		"other": {Expires: time.Now().Add(time.Hour), Token: tokenB},
+	} {
+		if err := db.PutSession(ctx, []byte(hash), s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.PutSession(ctx, live, auth.Session{Expires: time.Now().Add(time.Hour), Token: tokenA}); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.PutSession(ctx, live, time.Now().Add(time.Hour)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.SessionExpiry(ctx, stale); !errors.Is(err, auth.ErrNoSession) {
+	if _, err := db.Session(ctx, stale); !errors.Is(err, auth.ErrNoSession) {
 		t.Errorf("an expired session survived the next login: %v", err)
 	}
-	if exp, err := db.SessionExpiry(ctx, live); err != nil || time.Until(exp) < 59*time.Minute {
-		t.Errorf("live session: %v, %v", exp, err)
+	if _, err := db.Session(ctx, other); !errors.Is(err, auth.ErrNoSession) {
+		t.Errorf("a session of another admin token survived the next login: %v", err)
+	}
+	if s, err := db.Session(ctx, live); err != nil || time.Until(s.Expires) < 59*time.Minute || !bytes.Equal(s.Token, tokenA) {
+		t.Errorf("live session: %+v, %v", s, err)
 	}
 	if err := db.DeleteSession(ctx, live); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.SessionExpiry(ctx, live); !errors.Is(err, auth.ErrNoSession) {
+	if _, err := db.Session(ctx, live); !errors.Is(err, auth.ErrNoSession) {
 		t.Errorf("deleted session: %v", err)
 	}
 	if _, err := db.AdminTokenHash(ctx); !errors.Is(err, auth.ErrNoAdminToken) {

@@ -66,7 +66,7 @@ func TestKeysCLIOnAStoppedDB(t *testing.T) {
 
 func TestKeysCLIThroughARunningServer(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "d.db")
-	env := map[string]string{"DARKSHARE_ADMIN_TOKEN": "admin-secret"}
+	env := map[string]string{"DARKSHARE_ADMIN_TOKEN": testAdminToken}
 	inst, _ := startInProcess(t, []string{"--listen", "127.0.0.1:0", "--db", path}, env)
 	if _, err := runCLI(t, env, "keys", "list", "--db", path); err == nil || !strings.Contains(err.Error(), "--server") {
 		t.Fatalf("the db of a running server: %v; want a hint to use --server", err)

@@ -3,11 +3,15 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,6 +35,10 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(m.Run())
 }
+
+// testAdminToken is a DARKSHARE_ADMIN_TOKEN as an operator makes one
+// (openssl rand -base64 32): weaker ones are refused at start.
+const testAdminToken = "GNSj/UBvspdtWSI5nHBOHYiiDtYGGNV8qqfgVgjQ/m4="
 
 var (
 	listeningLine = regexp.MustCompile(`listening on (http://\S+)`)
@@ -88,7 +96,7 @@ func startInProcess(t *testing.T, args []string, env map[string]string) (instanc
 func startProcess(t *testing.T, args ...string) (instance, *exec.Cmd) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "DARKSHARE_TEST_RUN_MAIN=1", "DARKSHARE_ADMIN_TOKEN=test-admin-token")
+	cmd.Env = append(os.Environ(), "DARKSHARE_TEST_RUN_MAIN=1", "DARKSHARE_ADMIN_TOKEN="+testAdminToken)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -99,7 +107,7 @@ func startProcess(t *testing.T, args ...string) (instance, *exec.Cmd) {
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	inst := readStartup(t, out)
-	inst.token = "test-admin-token"
+	inst.token = testAdminToken
 	return inst, cmd
 }
 
@@ -307,15 +315,19 @@ func TestResetAdminToken(t *testing.T) {
 	}
 }
 
+// The env token is hashed, never stored: not in the db, nor in anything
+// a login session leaves there.
 func TestEnvTokenIsUsedAndNeverStored(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "d.db")
-	env := map[string]string{"DARKSHARE_ADMIN_TOKEN": "from-env", "DARKSHARE_DB": path, "DARKSHARE_LISTEN": "127.0.0.1:0"}
+	token := randomToken(t)
+	env := map[string]string{"DARKSHARE_ADMIN_TOKEN": token, "DARKSHARE_DB": path, "DARKSHARE_LISTEN": "127.0.0.1:0"}
 	inst, stop := startInProcess(t, nil, env)
 	if inst.token != "" {
 		t.Fatal("a token was generated although DARKSHARE_ADMIN_TOKEN is set")
 	}
-	inst.token = "from-env"
+	inst.token = token
 	mintEmail(t, inst, "https://anything.test/")
+	logIn(t, inst, token)
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -323,7 +335,141 @@ func TestEnvTokenIsUsedAndNeverStored(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(string(raw), "from-env") {
+	if strings.Contains(string(raw), token) {
 		t.Fatal("the admin token is in the db file")
+	}
+}
+
+// randomToken returns a token as openssl rand -base64 32 makes one.
+func randomToken(t *testing.T) string {
+	t.Helper()
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		t.Fatal(err)
+	}
+	return base64.StdEncoding.EncodeToString(b[:])
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// logIn logs in through the login form with token, as a browser does, and
+// returns the session cookie.
+func logIn(t *testing.T, inst instance, token string) *http.Cookie {
+	t.Helper()
+	resp, err := http.Get(inst.base + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	m := csrfField.FindSubmatch(page)
+	if err != nil || m == nil {
+		t.Fatalf("login form: %v, no CSRF field in %s", err, page)
+	}
+	form := url.Values{"token": {token}, "csrf": {html.UnescapeString(string(m[1]))}}
+	resp, err = noRedirects.PostForm(inst.base+"/login", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	for _, c := range resp.Cookies() {
+		if c.Name == "darkshare_session" {
+			return c
+		}
+	}
+	t.Fatalf("login: %d, no session cookie", resp.StatusCode)
+	return nil
+}
+
+// sessionReads returns the statuses of the dashboard and the backup for a
+// browser holding session.
+func sessionReads(t *testing.T, inst instance, session *http.Cookie) (dashboard, backup int) {
+	t.Helper()
+	for _, target := range []struct {
+		path   string
+		status *int
+	}{{"/dashboard", &dashboard}, {"/api/v1/admin/backup", &backup}} {
+		req, _ := http.NewRequest(http.MethodGet, inst.base+target.path, nil)
+		req.AddCookie(session)
+		resp, err := noRedirects.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+		*target.status = resp.StatusCode
+	}
+	return dashboard, backup
+}
+
+// A session ends when the admin token changes, whichever way it changes:
+// another DARKSHARE_ADMIN_TOKEN at the next start, or reset-admin-token.
+func TestSessionsEndWhenTheAdminTokenChanges(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "d.db")
+	args := []string{"serve", "--listen", "127.0.0.1:0", "--db", path}
+	tokenA := randomToken(t)
+	inst, stop := startInProcess(t, args, map[string]string{"DARKSHARE_ADMIN_TOKEN": tokenA})
+	session := logIn(t, inst, tokenA)
+	if d, b := sessionReads(t, inst, session); d != http.StatusOK || b != http.StatusOK {
+		t.Fatalf("with token A's session: dashboard %d, backup %d; want 200, 200", d, b)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	inst, stop = startInProcess(t, args, map[string]string{"DARKSHARE_ADMIN_TOKEN": randomToken(t)})
+	if d, b := sessionReads(t, inst, session); d != http.StatusSeeOther || b != http.StatusUnauthorized {
+		t.Fatalf("token A's session after a restart with token B: dashboard %d, backup %d; want 303 to the login form, 401", d, b)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	// No env token: the generated one; then reset-admin-token.
+	inst, stop = startInProcess(t, args, nil)
+	session = logIn(t, inst, inst.token)
+	if d, b := sessionReads(t, inst, session); d != http.StatusOK || b != http.StatusOK {
+		t.Fatalf("with the generated token's session: dashboard %d, backup %d", d, b)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(context.Background(), []string{"reset-admin-token", "--db", path}, func(string) string { return "" }, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	inst, _ = startInProcess(t, args, nil)
+	if d, b := sessionReads(t, inst, session); d != http.StatusSeeOther || b != http.StatusUnauthorized {
+		t.Fatalf("a session after reset-admin-token: dashboard %d, backup %d; want 303, 401", d, b)
+	}
+}
+
+func TestWeakEnvTokenIsRefusedAtStart(t *testing.T) {
+	for _, tt := range []struct {
+		name, token string
+		ok          bool
+	}{
+		{"four digits", "7391", false},
+		{"a word", "admin-secret", false},
+		{"short random", "_nPXAFx7mVh9k0fPC1po6", false},
+		{"repetitive", strings.Repeat("Password1", 6), false},
+		{"43 random base64 characters", "fguuyJoFw9boBLwy92Vs3n8Tup29nk3oE15Cm8fcz4w", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "d.db")
+			env := map[string]string{"DARKSHARE_ADMIN_TOKEN": tt.token}
+			if tt.ok {
+				inst, _ := startInProcess(t, []string{"--listen", "127.0.0.1:0", "--db", path}, env)
+				inst.token = tt.token
+				mintEmail(t, inst, "https://news.example.org/strong")
+				return
+			}
+			// Cancelled: were the token accepted, run would stop at once
+			// instead of serving.
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			err := run(ctx, []string{"--listen", "127.0.0.1:0", "--db", path}, func(k string) string { return env[k] }, io.Discard, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), "DARKSHARE_ADMIN_TOKEN") || !strings.Contains(err.Error(), "openssl rand -base64 32") {
+				t.Fatalf("start with %q: %v; want a refusal that says how to make a token", tt.token, err)
+			}
+		})
 	}
 }

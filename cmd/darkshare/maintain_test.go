@@ -29,9 +29,9 @@ func linkStatsClicks(t *testing.T, inst instance, code string) int {
 // and checks; restoring it is starting on it.
 func TestBackupWhileServingAndRestore(t *testing.T) {
 	dir := t.TempDir()
-	env := map[string]string{"DARKSHARE_ADMIN_TOKEN": "admin-secret"}
+	env := map[string]string{"DARKSHARE_ADMIN_TOKEN": testAdminToken}
 	inst, _ := startInProcess(t, []string{"--listen", "127.0.0.1:0", "--db", filepath.Join(dir, "live.db"), "--flush-interval", "50ms"}, env)
-	inst.token = "admin-secret"
+	inst.token = testAdminToken
 	code := mintEmail(t, inst, "https://news.example.org/backup")
 	clickConcurrently(t, inst, code, 100)
 
@@ -53,7 +53,7 @@ func TestBackupWhileServingAndRestore(t *testing.T) {
 		t.Fatalf("check: %v\n%s", err, out)
 	}
 	restored, _ := startInProcess(t, []string{"--listen", "127.0.0.1:0", "--db", backup}, env)
-	restored.token = "admin-secret"
+	restored.token = testAdminToken
 	if got := linkStatsClicks(t, restored, code); got < 100 || got > 300 {
 		t.Fatalf("restored db has %d clicks; want the 100 before the backup, and at most the 300 in all", got)
 	}

@@ -124,7 +124,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	}{
 		{"rate-mint", "anonymous mints per client address: N/duration, or off", &cfg.limits.Mint},
 		{"rate-share", "share intents per client address: N/duration, or off", &cfg.limits.Share},
-		{"rate-login", "log-in attempts per client address: N/duration, or off", &cfg.limits.Login},
+		{"rate-login", "wrong admin tokens, API keys and stats keys per client address (IPv6: per /64), on every route and the login form; over it, even right ones are refused until the window ends: N/duration, or off", &cfg.limits.Login},
 		{"rate-view", "landing-beacon page views per client address: N/duration, or off", &cfg.limits.View},
 	} {
 		if v := getenv("DARKSHARE_" + strings.ToUpper(strings.ReplaceAll(r.name, "-", "_"))); v != "" {
@@ -222,6 +222,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	admin := auth.NewService(db, db)
 	token, err := admin.Bootstrap(ctx, getenv("DARKSHARE_ADMIN_TOKEN"))
+	if errors.Is(err, auth.ErrWeakToken) {
+		return fmt.Errorf("DARKSHARE_ADMIN_TOKEN: %w", err)
+	}
 	if err != nil {
 		return err
 	}

@@ -1,9 +1,15 @@
 // Package auth decides who is the admin: by bearer token or by a login
 // session. Only hashes of tokens and session IDs are ever stored.
+//
+// Everything secret the server derives (the fingerprint that binds sessions
+// to the admin token, the key that signs form tokens) comes from the admin
+// token's hash: it changes when the token does, and every instance that
+// knows the token derives the same values, with nothing more to share.
 package auth
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -21,20 +27,32 @@ var (
 	ErrNoAdminToken = errors.New("no admin token set")
 	// ErrNoSession is returned by a Store for an unknown session.
 	ErrNoSession = errors.New("no such session")
+	// ErrWeakToken means a chosen admin token is too easy to guess.
+	ErrWeakToken = errors.New("admin token too weak")
 )
 
 // SessionTTL is how long a login lasts.
 const SessionTTL = 7 * 24 * time.Hour
+
+// Session is a login session as stored, under the hash of its ID.
+type Session struct {
+	Expires time.Time
+	// Token is the fingerprint of the admin token that opened the session
+	// (a key derived from its hash). The session is live
+	// only while that token is the admin token.
+	Token []byte
+}
 
 // Store keeps the admin token hash and login sessions.
 type Store interface {
 	// AdminTokenHash returns the stored hash, or an error wrapping ErrNoAdminToken.
 	AdminTokenHash(ctx context.Context) ([]byte, error)
 	SetAdminTokenHash(ctx context.Context, hash []byte) error
-	// PutSession stores a session hash until expires, and drops expired ones.
-	PutSession(ctx context.Context, hash []byte, expires time.Time) error
-	// SessionExpiry returns when a session ends, or an error wrapping ErrNoSession.
-	SessionExpiry(ctx context.Context, hash []byte) (time.Time, error)
+	// PutSession stores a session under the hash of its ID, and drops the
+	// expired sessions and those opened with another admin token.
+	PutSession(ctx context.Context, hash []byte, s Session) error
+	// Session returns a stored session, or an error wrapping ErrNoSession.
+	Session(ctx context.Context, hash []byte) (Session, error)
 	DeleteSession(ctx context.Context, hash []byte) error
 	// DeleteSessions ends every session.
 	DeleteSessions(ctx context.Context) error
@@ -46,8 +64,28 @@ type Service struct {
 	keys  KeyStore
 	now   func() time.Time
 
-	mu        sync.RWMutex
-	tokenHash []byte
+	mu      sync.RWMutex
+	current adminToken
+}
+
+// adminToken is the admin token's hash and what is derived from it.
+type adminToken struct {
+	hash    []byte
+	tag     []byte // binds sessions to the token
+	formKey []byte // signs form tokens
+}
+
+func newAdminToken(hash []byte) adminToken {
+	return adminToken{hash: hash, tag: derive(hash, "session tag")[:16], formKey: derive(hash, "form key")}
+}
+
+// derive returns a key for purpose from the admin token hash. HMAC keeps
+// the keys for different purposes independent of each other and of the
+// hash itself.
+func derive(tokenHash []byte, purpose string) []byte {
+	m := hmac.New(sha256.New, tokenHash)
+	m.Write([]byte("darkshare " + purpose))
+	return m.Sum(nil)
 }
 
 // NewService returns a Service backed by store and keys (usually the same
@@ -57,12 +95,17 @@ func NewService(store Store, keys KeyStore) *Service {
 }
 
 // Bootstrap decides the admin token. A non-empty envToken (from
-// DARKSHARE_ADMIN_TOKEN) is used as given and never stored. Otherwise the hash
+// DARKSHARE_ADMIN_TOKEN) is used as given and never stored; it must pass
+// CheckTokenStrength, else the error wraps ErrWeakToken. Otherwise the hash
 // kept in the store is used, and when there is none a token is generated, its
 // hash stored, and the token returned so the caller can show it once. It
-// returns "" when there is nothing to show.
+// returns "" when there is nothing to show. Sessions opened with any other
+// token than the one decided here are not live.
 func (s *Service) Bootstrap(ctx context.Context, envToken string) (string, error) {
 	if envToken != "" {
+		if err := CheckTokenStrength(envToken); err != nil {
+			return "", err
+		}
 		s.setHash(hash(envToken))
 		return "", nil
 	}
@@ -97,9 +140,16 @@ func (s *Service) ResetAdminToken(ctx context.Context) (string, error) {
 }
 
 func (s *Service) setHash(h []byte) {
+	t := newAdminToken(h)
 	s.mu.Lock()
-	s.tokenHash = h
+	s.current = t
 	s.mu.Unlock()
+}
+
+func (s *Service) token() adminToken {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.current
 }
 
 // IsAdminToken reports whether token is the admin token, in constant time.
@@ -107,9 +157,7 @@ func (s *Service) IsAdminToken(token string) bool {
 	if token == "" {
 		return false
 	}
-	s.mu.RLock()
-	want := s.tokenHash
-	s.mu.RUnlock()
+	want := s.token().hash
 	return want != nil && subtle.ConstantTimeCompare(hash(token), want) == 1
 }
 
@@ -124,25 +172,27 @@ func (s *Service) Login(ctx context.Context, token string) (string, time.Time, e
 		return "", time.Time{}, err
 	}
 	expires := s.now().Add(SessionTTL)
-	if err := s.store.PutSession(ctx, hash(id), expires); err != nil {
+	if err := s.store.PutSession(ctx, hash(id), Session{Expires: expires, Token: s.token().tag}); err != nil {
 		return "", time.Time{}, fmt.Errorf("store session: %w", err)
 	}
 	return id, expires, nil
 }
 
-// IsSession reports whether id is a live session.
+// IsSession reports whether id is a live session: stored, not expired, and
+// opened with the current admin token.
 func (s *Service) IsSession(ctx context.Context, id string) (bool, error) {
 	if id == "" {
 		return false, nil
 	}
-	expires, err := s.store.SessionExpiry(ctx, hash(id))
+	sess, err := s.store.Session(ctx, hash(id))
 	switch {
 	case errors.Is(err, ErrNoSession):
 		return false, nil
 	case err != nil:
 		return false, fmt.Errorf("look up session: %w", err)
 	}
-	return s.now().Before(expires), nil
+	tag := s.token().tag
+	return tag != nil && subtle.ConstantTimeCompare(sess.Token, tag) == 1 && s.now().Before(sess.Expires), nil
 }
 
 // Logout ends a session. Ending an unknown session is not an error.

@@ -11,6 +11,12 @@ import (
 
 var ctx = context.Background()
 
+// Admin tokens as an operator makes them: openssl rand -base64 32.
+const (
+	chosenA = "GNSj/UBvspdtWSI5nHBOHYiiDtYGGNV8qqfgVgjQ/m4="
+	chosenB = "fguuyJoFw9boBLwy92Vs3n8Tup29nk3oE15Cm8fcz4w"
+)
+
 func TestBootstrapGeneratesOnceThenKeeps(t *testing.T) {
 	db := storetest.MustOpen(t)
 	first := auth.NewService(db, db)
@@ -30,7 +36,7 @@ func TestBootstrapGeneratesOnceThenKeeps(t *testing.T) {
 		t.Fatalf("reset: %q, %v", fresh, err)
 	}
 	env := auth.NewService(db, db)
-	if shown, err := env.Bootstrap(ctx, "chosen"); err != nil || shown != "" || !env.IsAdminToken("chosen") || env.IsAdminToken(fresh) {
+	if shown, err := env.Bootstrap(ctx, chosenA); err != nil || shown != "" || !env.IsAdminToken(chosenA) || env.IsAdminToken(fresh) {
 		t.Fatalf("env token: %q, %v", shown, err)
 	}
 }
@@ -95,4 +101,53 @@ func TestKeyIDsNeverLookLikeFlags(t *testing.T) {
 			t.Fatalf("id %q, token %q", k.ID, token)
 		}
 	}
+}
+
+// A session lives only as long as the admin token that opened it: a new
+// token, by whatever route, ends it, over one and the same db file.
+func TestSessionsEndWhenTheAdminTokenChanges(t *testing.T) {
+	db := storetest.MustOpen(t)
+	start := func(envToken string) *auth.Service {
+		t.Helper()
+		s := auth.NewService(db, db)
+		if _, err := s.Bootstrap(ctx, envToken); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	a := start(chosenA)
+	id, _, err := a.Login(ctx, chosenA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := start(chosenA).IsSession(ctx, id); !ok || err != nil {
+		t.Fatalf("a restart with the same token ended the session: %v", err)
+	}
+	if ok, err := start(chosenB).IsSession(ctx, id); ok || err != nil {
+		t.Fatalf("after a restart with another token, the session is live (%v)", err)
+	}
+	// Unset: the generated token, which is yet another.
+	generated := start("")
+	if ok, _ := generated.IsSession(ctx, id); ok {
+		t.Fatal("after a restart with the generated token, the session is live")
+	}
+	id, _, err = generated.Login(ctx, mustReset(t, generated))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := generated.ResetAdminToken(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := start("").IsSession(ctx, id); ok {
+		t.Fatal("after reset-admin-token, the session is live")
+	}
+}
+
+func mustReset(t *testing.T, s *auth.Service) string {
+	t.Helper()
+	token, err := s.ResetAdminToken(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return token
 }

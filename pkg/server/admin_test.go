@@ -215,9 +215,8 @@ func TestParseRate(t *testing.T) {
 func TestSessionCookieCannotChangeAnything(t *testing.T) {
 	env := newTestEnv(t, storetest.MustOpen(t), "https://s.test")
 	code := env.mint(t, `{"url":"https://news.example.org/s"}`, nil).Links[0].Code
-	formCookie, csrfField := env.csrfForm(t)
-	resp, _ := env.do(t, http.MethodPost, "/login", "token="+env.token+"&"+csrfField,
-		header{"Content-Type": "application/x-www-form-urlencoded", "Cookie": formCookie})
+	resp, _ := env.do(t, http.MethodPost, "/login", "token="+env.token+"&"+env.csrfForm(t),
+		header{"Content-Type": "application/x-www-form-urlencoded"})
 	var session string
 	for _, c := range resp.Cookies() {
 		if c.Name == sessionCookie {

@@ -3,20 +3,18 @@ package server
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/csrf"
 
 	"github.com/darkshare/darkshare/pkg/auth"
 )
 
 const (
 	sessionCookie  = "darkshare_session"
-	csrfCookie     = "darkshare_csrf"
 	csrfField      = "csrf"
-	csrfLocal      = "csrf"
 	principalLocal = "principal"
 )
 
@@ -28,27 +26,39 @@ var errForm = errors.New("form expired")
 // else anonymous. A bearer token that is present but wrong is an error wrapping
 // auth.ErrUnauthorized, not a silent downgrade to anonymous.
 func (s *server) principal(c *fiber.Ctx) (auth.Principal, error) {
-	// Middleware and handler may both ask: look the token up once.
-	if p, ok := c.Locals(principalLocal).(auth.Principal); ok {
-		return p, nil
+	// Middleware and handler may both ask: check the token once, and count
+	// a wrong one once against the guessing limit.
+	if r, ok := c.Locals(principalLocal).(principalResult); ok {
+		return r.p, r.err
 	}
 	p, err := s.findPrincipal(c)
-	if err == nil {
-		c.Locals(principalLocal, p)
-	}
+	c.Locals(principalLocal, principalResult{p, err})
 	return p, err
+}
+
+type principalResult struct {
+	p   auth.Principal
+	err error
 }
 
 func (s *server) findPrincipal(c *fiber.Ctx) (auth.Principal, error) {
 	if h := c.Get(fiber.HeaderAuthorization); h != "" {
-		token, ok := strings.CutPrefix(h, "Bearer ")
-		if !ok {
-			return auth.Anonymous, fmt.Errorf("%w: use Authorization: Bearer <token>", auth.ErrUnauthorized)
-		}
-		return s.Auth.Bearer(c.UserContext(), strings.TrimSpace(token))
+		p := auth.Anonymous
+		err := s.credential(c, func() error {
+			token, ok := strings.CutPrefix(h, "Bearer ")
+			if !ok {
+				return fmt.Errorf("%w: use Authorization: Bearer <token>", auth.ErrUnauthorized)
+			}
+			var err error
+			p, err = s.Auth.Bearer(c.UserContext(), strings.TrimSpace(token))
+			return err
+		})
+		return p, err
 	}
 	// A session cookie reaches us from any page of the same site, so it
 	// only ever reads: changes need a bearer token (or a form's CSRF token).
+	// Sessions are 256 random bits, beyond guessing: the guessing limit
+	// leaves them alone, so an admin keeps a session open through it.
 	if c.Method() != fiber.MethodGet && c.Method() != fiber.MethodHead {
 		return auth.Anonymous, nil
 	}
@@ -87,25 +97,30 @@ func (s *server) layout(c *fiber.Ctx) (pageBase, error) {
 	if err != nil {
 		return pageBase{}, err
 	}
-	token, _ := c.Locals(csrfLocal).(string)
-	return pageBase{Admin: p.Can(auth.ScopeAdmin), CSRF: token}, nil
+	return pageBase{Admin: p.Can(auth.ScopeAdmin), CSRF: s.Auth.FormToken(c.Cookies(sessionCookie))}, nil
 }
 
-// csrfProtect guards the forms of HTML pages with a double-submit token:
-// GETs get a token (cookie and form field), POSTs must send both back.
+// csrfProtect guards the forms of HTML pages. Their token is derived from
+// the session cookie the page was shown with (auth.Service.FormToken), so
+// it is checked against the cookie the post carries, with nothing stored
+// per visitor; and a cookie or token that a page of another subdomain
+// plants matches no admin's session. Under https the Referer must be this
+// host, as a second line.
 func (s *server) csrfProtect() fiber.Handler {
-	return csrf.New(csrf.Config{
-		KeyLookup:      "form:" + csrfField,
-		CookieName:     csrfCookie,
-		CookieSameSite: "Strict",
-		CookieHTTPOnly: true,
-		CookieSecure:   s.https,
-		Expiration:     2 * time.Hour,
-		ContextKey:     csrfLocal,
-		ErrorHandler: func(*fiber.Ctx, error) error {
+	return func(c *fiber.Ctx) error {
+		if (c.Protocol() == "https" && !refererIsHost(c)) || !s.Auth.CheckFormToken(c.Cookies(sessionCookie), c.FormValue(csrfField)) {
 			return fmt.Errorf("%w: this form has expired or did not come from this site; reload the page and try again", errForm)
-		},
-	})
+		}
+		return c.Next()
+	}
+}
+
+// refererIsHost reports whether the request's Referer is a page of this
+// scheme and host. Pages send it to their own origin (Referrer-Policy
+// same-origin).
+func refererIsHost(c *fiber.Ctx) bool {
+	u, err := url.Parse(strings.ToLower(c.Get(fiber.HeaderReferer)))
+	return err == nil && u.Scheme == c.Protocol() && u.Host == c.Hostname()
 }
 
 func (s *server) loginForm() fiber.Handler {
@@ -126,12 +141,18 @@ type loginPage struct {
 func (s *server) login() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		next := localPath(c.FormValue("next"))
-		id, expires, err := s.Auth.Login(c.UserContext(), c.FormValue("token"))
+		var id string
+		var expires time.Time
+		err := s.credential(c, func() error {
+			var err error
+			id, expires, err = s.Auth.Login(c.UserContext(), c.FormValue("token"))
+			return err
+		})
+		if errors.Is(err, auth.ErrUnauthorized) {
+			b := pageBase{CSRF: s.Auth.FormToken(c.Cookies(sessionCookie))}
+			return s.page(c, fiber.StatusUnauthorized, "login.html", loginPage{pageBase: b, Next: next, Error: "That is not the admin token."})
+		}
 		if err != nil {
-			if errors.Is(err, auth.ErrUnauthorized) {
-				token, _ := c.Locals(csrfLocal).(string)
-				return s.page(c, fiber.StatusUnauthorized, "login.html", loginPage{pageBase: pageBase{CSRF: token}, Next: next, Error: "That is not the admin token."})
-			}
 			return err
 		}
 		s.setSession(c, id, expires)

@@ -25,10 +25,10 @@ import (
 const browserTimeout = 60 * time.Second
 
 // newBrowser returns a chromedp context for a fresh headless Chromium with its
-// own profile; the browser is closed at cleanup and killed after
-// browserTimeout. It skips under -short, and when no browser is installed,
-// except under CI, which must install one.
-func newBrowser(t *testing.T) context.Context {
+// own profile and the extra options; the browser is closed at cleanup and
+// killed after browserTimeout. It skips under -short, and when no browser is
+// installed, except under CI, which must install one.
+func newBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("browser test skipped under -short")
@@ -62,6 +62,7 @@ func newBrowser(t *testing.T) context.Context {
 		// and would not count as a click: present as the desktop browser it is.
 		chromedp.UserAgent(chromeDesktop),
 	)
+	opts = append(opts, extra...)
 	ctx, cancelTimeout := context.WithTimeout(context.Background(), browserTimeout)
 	ctx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
 	ctx, cancelTab := chromedp.NewContext(ctx)
@@ -76,9 +77,9 @@ func newBrowser(t *testing.T) context.Context {
 // startWithBrowser returns a running server and a browser tab. It makes the
 // skip decision before the server starts: a server stopped before it serves
 // never stops (see startServer). The browser closes before the server stops.
-func startWithBrowser(t *testing.T) (*testEnv, context.Context) {
+func startWithBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) (*testEnv, context.Context) {
 	t.Helper()
-	ctx := newBrowser(t)
+	ctx := newBrowser(t, extra...)
 	env := startServer(t)
 	t.Cleanup(func() { _ = chromedp.Cancel(ctx) })
 	return env, ctx

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -39,6 +40,7 @@ var errorStatuses = []struct {
 	{auth.ErrUnauthorized, http.StatusUnauthorized, "unauthorized"},
 	{errForbidden, http.StatusForbidden, "forbidden"},
 	{errForm, http.StatusForbidden, "form_expired"},
+	{errTooManyGuesses, http.StatusTooManyRequests, "rate_limited"},
 	{link.ErrHostNotAllowed, http.StatusForbidden, "host_not_allowed"},
 	{link.ErrHostBlocked, http.StatusForbidden, "host_blocked"},
 	{link.ErrNotFound, http.StatusNotFound, "not_found"},
@@ -149,6 +151,9 @@ func (s *server) handleError(c *fiber.Ctx, err error) error {
 	case http.StatusNotFound:
 		title = "No such link"
 		message = "This address does not lead anywhere. If someone sent it to you, it may have been mistyped or cut short."
+	case http.StatusTooManyRequests:
+		title = "Too many tries"
+		message = "Too many wrong tokens or keys came from your address. Try again " + retryIn(c) + "."
 	case http.StatusGone:
 		// Says nothing of where the link led: it may have been disabled for
 		// pointing somewhere harmful.
@@ -161,6 +166,19 @@ func (s *server) handleError(c *fiber.Ctx, err error) error {
 type errorPage struct {
 	pageBase
 	Title, Message string
+}
+
+// retryIn says when the answer's Retry-After ends, for a person.
+func retryIn(c *fiber.Ctx) string {
+	secs, err := strconv.Atoi(string(c.Response().Header.Peek(fiber.HeaderRetryAfter)))
+	switch {
+	case err != nil:
+		return "later"
+	case secs <= 90:
+		return fmt.Sprintf("in %d seconds", secs)
+	default:
+		return fmt.Sprintf("in %d minutes", (secs+59)/60)
+	}
 }
 
 func wantsJSON(c *fiber.Ctx) bool {

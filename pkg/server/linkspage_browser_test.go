@@ -2,7 +2,12 @@ package server
 
 import (
 	"context"
+	"fmt"
+	"html"
+	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -76,4 +81,77 @@ func linkRows(t *testing.T, ctx context.Context) []string {
 	t.Helper()
 	return get(t, ctx, chromedp.Evaluate[[]string](
 		`[...document.querySelectorAll("table.links tbody tr")].map(tr => tr.textContent.replace(/\s+/g, " ").trim())`))
+}
+
+// A page on a sibling subdomain can set cookies for the whole domain. The
+// admin is logged in; such a page plants a darkshare_csrf cookie with a
+// form token it fetched for itself (the double-submit pair Fiber's csrf
+// middleware took), and posts the links page's disable form through the
+// admin's browser, which sends the admin's session (SameSite=Lax lets a
+// same-site post carry it). The post is refused and the link stays
+// enabled; the page's own form still works.
+func TestBrowserPlantedCSRFCookieCannotDisableLinks(t *testing.T) {
+	// Both names lead to 127.0.0.1: two sites of one domain.
+	env, ctx := startWithBrowser(t, chromedp.Flag("host-resolver-rules", "MAP *.darkshare.test 127.0.0.1"))
+	_, port, err := net.SplitHostPort(strings.TrimPrefix(env.base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := "http://app.darkshare.test:" + port
+	code := byChannel(t, mintOverHTTP(t, env, "https://news.example.org/planted", "email"), "email").Code
+	redirect := func() int {
+		resp, _ := env.do(t, http.MethodGet, "/"+code, "", nil)
+		return resp.StatusCode
+	}
+
+	// The attacker's server fetches a form token of its own.
+	resp, err := http.Get(env.base + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	m := linksCSRFRE.FindSubmatch(page)
+	if err != nil || m == nil {
+		t.Fatalf("no form token on the login page: %v", err)
+	}
+	token := html.UnescapeString(string(m[1]))
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><title>cute cats</title>
+<form method="post" action="%s/links/%s/disabled"><input type="hidden" name="csrf" value="%s">
+<input type="hidden" name="disabled" value="true"><input type="hidden" name="back" value="/links">
+<button id="go" type="submit">See the cats</button></form>
+<script>document.cookie = "darkshare_csrf=%s; domain=darkshare.test; path=/links";</script>`,
+			app, code, html.EscapeString(token), url.QueryEscape(token))
+	}))
+	t.Cleanup(evil.Close)
+	_, evilPort, _ := net.SplitHostPort(evil.Listener.Addr().String())
+
+	run(t, ctx, chromedp.Navigate(app+"/links"))
+	logIn(t, ctx, env.token)
+	run(t, ctx, chromedp.WaitVisible(chromedp.CSS("#link-"+code+" form.toggle button")))
+	run(t, ctx,
+		chromedp.Navigate("http://evil.darkshare.test:"+evilPort+"/"),
+		chromedp.Click(chromedp.ID("go")),
+		chromedp.WaitVisible(chromedp.CSS("header.top")), // a page of the service
+	)
+	if jar := get(t, ctx, chromedp.Evaluate[string](`document.cookie`)); !strings.Contains(jar, "darkshare_csrf=") {
+		t.Fatalf("the planted cookie did not reach the service's pages (document.cookie %q): the test proves nothing", jar)
+	}
+	if got := redirect(); got != http.StatusFound {
+		t.Fatalf("the planted cookie and token disabled the link: it answers %d", got)
+	}
+	if h1 := get(t, ctx, chromedp.Text(chromedp.CSS("h1"))); !strings.Contains(h1, "Forbidden") {
+		t.Errorf("the forged post got a page titled %q, want Forbidden", h1)
+	}
+
+	run(t, ctx,
+		chromedp.Navigate(app+"/links"),
+		chromedp.Click(chromedp.CSS("#link-"+code+" form.toggle button")),
+		chromedp.WaitVisible(chromedp.CSS("#link-"+code+".is-disabled")),
+	)
+	if got := redirect(); got != http.StatusGone {
+		t.Fatalf("the page's own form did not disable the link: %d", got)
+	}
 }

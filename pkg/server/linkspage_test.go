@@ -17,9 +17,8 @@ import (
 // ("name=value") to send with requests.
 func linksAdmin(t *testing.T, env *testEnv) string {
 	t.Helper()
-	formCookie, csrfField := env.csrfForm(t)
-	resp, _ := env.do(t, http.MethodPost, "/login", "token="+url.QueryEscape(env.token)+"&"+csrfField,
-		header{"Content-Type": "application/x-www-form-urlencoded", "Cookie": formCookie})
+	resp, _ := env.do(t, http.MethodPost, "/login", "token="+url.QueryEscape(env.token)+"&"+env.csrfForm(t),
+		header{"Content-Type": "application/x-www-form-urlencoded"})
 	for _, c := range resp.Cookies() {
 		if c.Name == sessionCookie {
 			return c.Name + "=" + c.Value
@@ -31,12 +30,11 @@ func linksAdmin(t *testing.T, env *testEnv) string {
 
 // linksPageView is what a test reads off the links page.
 type linksPageView struct {
-	body   string
-	codes  []string // rows, in order
-	csrf   string   // the forms' field
-	cookie string   // the CSRF cookie, "name=value"
-	back   string
-	next   string // the Next page link, unescaped; "" if none
+	body  string
+	codes []string // rows, in order
+	csrf  string   // the forms' field
+	back  string
+	next  string // the Next page link, unescaped; "" if none
 }
 
 var (
@@ -66,11 +64,6 @@ func linksGet(t *testing.T, env *testEnv, session, path string) linksPageView {
 	}
 	if m := linksNextRE.FindStringSubmatch(body); m != nil {
 		v.next = html.UnescapeString(m[1])
-	}
-	for _, c := range resp.Cookies() {
-		if c.Name == csrfCookie {
-			v.cookie = c.Name + "=" + c.Value
-		}
 	}
 	return v
 }
@@ -215,17 +208,15 @@ func TestLinksPageBadInput(t *testing.T) {
 }
 
 // linksPost sends the disable form of code as a browser would, with the
-// CSRF cookie and field of v (unless csrf is false) and the session.
+// CSRF field of v (unless csrf is false) and the session.
 func linksPost(t *testing.T, env *testEnv, session string, v linksPageView, code, disabled, back string, csrf bool) *http.Response {
 	t.Helper()
 	form := url.Values{"disabled": {disabled}, "back": {back}}
-	cookie := session
 	if csrf {
 		form.Set("csrf", v.csrf)
-		cookie += "; " + v.cookie
 	}
 	resp, _ := env.do(t, http.MethodPost, "/links/"+code+"/disabled", form.Encode(),
-		header{"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
+		header{"Content-Type": "application/x-www-form-urlencoded", "Cookie": session})
 	return resp
 }
 
@@ -239,15 +230,24 @@ func TestLinksPageDisablesAndEnables(t *testing.T) {
 		return resp.StatusCode
 	}
 	v := linksGet(t, env, session, "/links?q=b.example")
-	if v.csrf == "" || v.cookie == "" {
-		t.Fatalf("the page gave no CSRF token: field %q, cookie %q", v.csrf, v.cookie)
+	if v.csrf == "" {
+		t.Fatal("the page gave no CSRF token")
 	}
 
 	if resp := linksPost(t, env, session, v, code, "true", v.back, false); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("disable without the CSRF token: %d, want 403", resp.StatusCode)
 	}
-	if resp := linksPost(t, env, "", v, code, "true", v.back, true); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login?next=") {
+	// The page's token is the session's: without the session it is void.
+	if resp := linksPost(t, env, "", v, code, "true", v.back, true); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("disable with the session's token but no session: %d, want 403", resp.StatusCode)
+	}
+	anonymous := v
+	anonymous.csrf, _ = url.QueryUnescape(strings.TrimPrefix(env.csrfForm(t), "csrf="))
+	if resp := linksPost(t, env, "", anonymous, code, "true", v.back, true); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login?next=") {
 		t.Errorf("disable without a session: %d to %q, want the login form", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if resp := linksPost(t, env, session, anonymous, code, "true", v.back, true); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("disable with a session and a token made without it: %d, want 403", resp.StatusCode)
 	}
 	if got := redirect(); got != http.StatusFound {
 		t.Fatalf("refused posts changed the link: %d", got)

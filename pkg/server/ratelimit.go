@@ -48,8 +48,8 @@ func ParseRate(s string) (Rate, error) {
 }
 
 // Limits are the per-client rate limits. Redirects have none: a reader
-// must never be kept from a page. Login also bounds failed requests to
-// the stats and admin API (wrong tokens, wrong stats keys).
+// must never be kept from a page. Login is the guessing limit: wrong
+// credentials per address, wherever one is checked (see guesses).
 type Limits struct {
 	Mint, Share, Login, View Rate
 }
@@ -66,20 +66,15 @@ var DefaultLimits = Limits{
 // limit returns a handler that allows r per client address and answers
 // 429 with Retry-After beyond it. skip, if not nil, exempts requests.
 func (s *server) limit(r Rate, skip func(*fiber.Ctx) bool) fiber.Handler {
-	return s.limiter(r, skip, false)
-}
-
-func (s *server) limiter(r Rate, skip func(*fiber.Ctx) bool, failuresOnly bool) fiber.Handler {
 	if r.Off() {
 		return func(c *fiber.Ctx) error { return c.Next() }
 	}
 	return limiter.New(limiter.Config{
-		Max:                    r.N,
-		Expiration:             r.Per,
-		Next:                   skip,
-		SkipSuccessfulRequests: failuresOnly,
-		KeyGenerator:           func(c *fiber.Ctx) string { return s.clientIP(c).String() },
-		LimitReached:           func(*fiber.Ctx) error { return fiber.ErrTooManyRequests },
+		Max:          r.N,
+		Expiration:   r.Per,
+		Next:         skip,
+		KeyGenerator: func(c *fiber.Ctx) string { return s.clientIP(c).String() },
+		LimitReached: func(*fiber.Ctx) error { return fiber.ErrTooManyRequests },
 	})
 }
 
@@ -88,19 +83,4 @@ func (s *server) limiter(r Rate, skip func(*fiber.Ctx) bool, failuresOnly bool) 
 func (s *server) mintsFreely(c *fiber.Ctx) bool {
 	p, err := s.principal(c)
 	return err == nil && p.Can(auth.ScopeLinksWrite)
-}
-
-// limitFailures counts only failed requests (4xx and 5xx) per client
-// address, so guessing tokens or stats keys is bounded while a caller with
-// good credentials is never slowed. The limiter reads the status after the
-// rest of the chain, so put answerNow right behind it.
-func (s *server) limitFailures(r Rate) fiber.Handler { return s.limiter(r, nil, true) }
-
-// answerNow writes an error answer at once instead of leaving it to the
-// app's error handler, for middleware in front that reads the status.
-func (s *server) answerNow(c *fiber.Ctx) error {
-	if err := c.Next(); err != nil {
-		return s.handleError(c, err)
-	}
-	return nil
 }

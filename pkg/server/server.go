@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -59,7 +60,8 @@ const (
 	readBufferSize = 16 << 10
 )
 
-// server holds what handlers share. It has no mutable state.
+// server holds what handlers share. It has no mutable state but what
+// locks itself (mints, guesses).
 type server struct {
 	base   string // BaseURL without trailing slash
 	https  bool
@@ -69,6 +71,8 @@ type server struct {
 	assets map[string]asset // widget files by name
 	mints  mintAnswers
 	Deps
+
+	guesses *guesses // the guessing limit, per address
 }
 
 // New returns the Fiber app serving darkshare. It parses every template, so a
@@ -95,6 +99,7 @@ func New(cfg Config, deps Deps) (*fiber.App, error) {
 		assets: assets,
 		Deps:   deps,
 	}
+	s.guesses = newGuesses(cfg.Limits.Login, time.Now)
 	app := fiber.New(fiber.Config{
 		AppName:               "darkshare",
 		DisableStartupMessage: true,

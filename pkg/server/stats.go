@@ -63,17 +63,29 @@ func (s *server) linkStatsJSON() fiber.Handler {
 
 // statsFor returns a link and its counts if the caller may read all stats
 // (reader) or holds the link's stats key; otherwise errNoStats, whether or
-// not the code exists.
+// not the code exists. A key is a credential: a wrong one, or one for a
+// code that does not exist, counts against the guessing limit.
 func (s *server) statsFor(c *fiber.Ctx, code, key string, reader bool) (link.Link, stats.Summary, error) {
-	l, err := s.Links.Get(c.UserContext(), code)
-	if errors.Is(err, link.ErrNotFound) {
-		return link.Link{}, stats.Summary{}, errNoStats
+	var l link.Link
+	find := func() error {
+		var err error
+		l, err = s.Links.Get(c.UserContext(), code)
+		if errors.Is(err, link.ErrNotFound) {
+			return errNoStats
+		}
+		if err == nil && !reader && subtle.ConstantTimeCompare([]byte(key), []byte(l.StatsKey)) != 1 {
+			return errNoStats
+		}
+		return err
+	}
+	var err error
+	if reader {
+		err = find()
+	} else {
+		err = s.credential(c, find)
 	}
 	if err != nil {
 		return link.Link{}, stats.Summary{}, err
-	}
-	if !reader && subtle.ConstantTimeCompare([]byte(key), []byte(l.StatsKey)) != 1 {
-		return link.Link{}, stats.Summary{}, errNoStats
 	}
 	sum, err := s.Stats.Summary(c.UserContext(), l.Code, lifetime(l, requestTime(c)))
 	return l, sum, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"html"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -152,29 +153,24 @@ func TestStatsPage(t *testing.T) {
 	}
 }
 
-// csrfForm gets the login form as a browser would, and returns the CSRF
-// cookie and field to send back with a post.
-func (e *testEnv) csrfForm(t *testing.T) (cookie, field string) {
+// csrfForm gets the login form as a browser without a session would, and
+// returns its CSRF field ("csrf=…") to send back with a post. The form
+// sets no cookie: its token is signed, and nothing is kept of it.
+func (e *testEnv) csrfForm(t *testing.T) (field string) {
 	t.Helper()
 	resp, page := e.do(t, http.MethodGet, "/login", "", nil)
 	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)
-	for _, c := range resp.Cookies() {
-		if c.Name == csrfCookie && m != nil {
-			if !c.HttpOnly || c.SameSite != http.SameSiteStrictMode {
-				t.Errorf("csrf cookie %+v: want HttpOnly, SameSite=Strict", c)
-			}
-			return c.Name + "=" + c.Value, "csrf=" + url.QueryEscape(m[1])
-		}
+	if m == nil || len(resp.Cookies()) != 0 {
+		t.Fatalf("the login form: no CSRF token, or cookies %v", resp.Cookies())
 	}
-	t.Fatalf("the login form carries no CSRF token (cookies %v)", resp.Cookies())
-	return "", ""
+	return "csrf=" + url.QueryEscape(html.UnescapeString(m[1]))
 }
 
 func TestLoginSessionOpensStatsPages(t *testing.T) {
 	env := newTestEnv(t, storetest.MustOpen(t), "https://s.test")
 	l := env.mint(t, `{"url":"https://news.example.org/l","channels":["sms"]}`, nil).Links[0]
-	formCookie, csrfField := env.csrfForm(t)
-	form := header{"Content-Type": "application/x-www-form-urlencoded", "Cookie": formCookie}
+	csrfField := env.csrfForm(t)
+	form := header{"Content-Type": "application/x-www-form-urlencoded"}
 	post := func(body string) (*http.Response, string) {
 		return env.do(t, http.MethodPost, "/login", body+"&"+csrfField, form)
 	}
@@ -207,11 +203,22 @@ func TestLoginSessionOpensStatsPages(t *testing.T) {
 	}
 
 	// Log out needs the form's token too: a cross-site post cannot log anyone out.
-	withSession := header{"Content-Type": "application/x-www-form-urlencoded", "Cookie": formCookie + "; " + session["Cookie"]}
+	withSession := header{"Content-Type": "application/x-www-form-urlencoded", "Cookie": session["Cookie"]}
 	if resp, _ := env.do(t, http.MethodPost, "/logout", "", withSession); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("log out without the CSRF field: %d, want 403", resp.StatusCode)
 	}
-	env.do(t, http.MethodPost, "/logout", csrfField, withSession)
+	// The token of a page shown without the session does not do either.
+	if resp, _ := env.do(t, http.MethodPost, "/logout", csrfField, withSession); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("log out with a token made without the session: %d, want 403", resp.StatusCode)
+	}
+	_, page = env.do(t, http.MethodGet, "/stats/"+l.Code, "", session)
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("the stats page of the admin has no log-out form")
+	}
+	if resp, _ := env.do(t, http.MethodPost, "/logout", "csrf="+url.QueryEscape(html.UnescapeString(m[1])), withSession); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("log out with the page's form: %d, want 303", resp.StatusCode)
+	}
 	resp, _ = env.do(t, http.MethodGet, "/stats/"+l.Code, "", session)
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("after logout the old session still works: %d", resp.StatusCode)
@@ -229,23 +236,21 @@ func TestLoginNeedsCSRFTokenAndIsRateLimited(t *testing.T) {
 	if resp.StatusCode != http.StatusForbidden || hasCookie(resp, sessionCookie) || !strings.Contains(page, "reload the page") {
 		t.Fatalf("login without a CSRF token: %d, cookies %v", resp.StatusCode, resp.Cookies())
 	}
-	formCookie, csrfField := env.csrfForm(t)
-	form["Cookie"] = formCookie
+	csrfField := env.csrfForm(t)
 	resp, _ = env.do(t, http.MethodPost, "/login", "token=x&csrf=forged", form)
 	if resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("login with a forged CSRF token: %d", resp.StatusCode)
 	}
-	// Guessing tokens: the limit (which counted the two posts above) stops it.
-	var limited *http.Response
-	for range DefaultLimits.Login.N {
-		resp, _ := env.do(t, http.MethodPost, "/login", "token=guess&"+csrfField, form)
-		if resp.StatusCode == http.StatusTooManyRequests {
-			limited = resp
-			break
+	// Guessing tokens: the limit (which counts wrong tokens only, not the
+	// refused forms above) stops it.
+	for i := range DefaultLimits.Login.N {
+		if resp, _ := env.do(t, http.MethodPost, "/login", "token=guess&"+csrfField, form); resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("wrong login %d: %d, want 401", i+1, resp.StatusCode)
 		}
 	}
-	if limited == nil || limited.Header.Get("Retry-After") == "" {
-		t.Fatalf("%d wrong logins were not rate-limited with Retry-After", DefaultLimits.Login.N)
+	limited, page := env.do(t, http.MethodPost, "/login", "token="+url.QueryEscape(env.token)+"&"+csrfField, form)
+	if limited.StatusCode != http.StatusTooManyRequests || limited.Header.Get("Retry-After") == "" || hasCookie(limited, sessionCookie) || !strings.Contains(page, "Try again in 10 minutes") {
+		t.Fatalf("the right token after %d wrong ones: %d, Retry-After %q, want 429 and no session", DefaultLimits.Login.N, limited.StatusCode, limited.Header.Get("Retry-After"))
 	}
 }
 
