@@ -23,14 +23,12 @@ import (
 )
 
 // SchemaVersion is the layout this code reads and writes. Open refuses a db
-// written by a newer one. Version 2 added the uniques and salts buckets,
-// version 3 the keys bucket and links' disabled flag, version 4 replaced
-// the counts and uniques buckets by one record per link and day (days),
-// version 5 added the log of flushed deltas, version 6 put the day before
-// the code in the keys of days, version 7 added checkpoints (an older binary
-// would not read them, and lose their counts). Opening an older db creates
-// the buckets and migrates (see migrate.go).
-const SchemaVersion = 7
+// of any other version: no release has written another, so there is
+// nothing to migrate from.
+const SchemaVersion = 1
+
+// ErrSchemaVersion is returned by Open for a db of another schema version.
+var ErrSchemaVersion = errors.New("unsupported db schema version")
 
 // OpenTimeout bounds the wait for another process's lock on the file.
 const OpenTimeout = 2 * time.Second
@@ -73,25 +71,17 @@ func Open(path string) (*DB, error) {
 }
 
 func initSchema(tx *bolt.Tx) error {
+	if meta := tx.Bucket(bucketMeta); meta != nil {
+		if v := meta.Get(keySchemaVersion); v != nil && string(v) != strconv.Itoa(SchemaVersion) {
+			return fmt.Errorf("%w: the db has version %q, this darkshare reads version %d only (a db from a development build: start from a new file)", ErrSchemaVersion, v, SchemaVersion)
+		}
+	}
 	for _, name := range [][]byte{bucketMeta, bucketLinks, bucketTargets, bucketDays, bucketLog, bucketChecks, bucketSessions, bucketSalts, bucketKeys} {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("create bucket %s: %w", name, err)
 		}
 	}
-	meta := tx.Bucket(bucketMeta)
-	if v := meta.Get(keySchemaVersion); v != nil {
-		n, err := strconv.Atoi(string(v))
-		if err != nil {
-			return fmt.Errorf("schema version %q is not a number", v)
-		}
-		if n > SchemaVersion {
-			return fmt.Errorf("db schema version %d is newer than this binary's (%d): upgrade darkshare", n, SchemaVersion)
-		}
-		if err := migrate(tx, n); err != nil {
-			return fmt.Errorf("migrate schema %d to %d: %w", n, SchemaVersion, err)
-		}
-	}
-	return meta.Put(keySchemaVersion, []byte(strconv.Itoa(SchemaVersion)))
+	return tx.Bucket(bucketMeta).Put(keySchemaVersion, []byte(strconv.Itoa(SchemaVersion)))
 }
 
 // Close closes the file. Pending writes of callers must be done first.

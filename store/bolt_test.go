@@ -2,15 +2,13 @@ package store
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
-	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/axiomhq/hyperloglog"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/darkshare/darkshare/pkg/auth"
@@ -218,60 +216,8 @@ func TestLogCheckpointsAndFold(t *testing.T) {
 	}
 }
 
-// A db written by schema 3 (one key per counter, a bucket of sketches)
-// opens with its counts folded into day records.
-func TestMigrationFromPerCounterKeys(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "v3.db")
-	raw, err := bolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sk := hyperloglog.New14()
-	for i := range 50 {
-		sk.InsertHash(uint64(i) * 0x9E3779B97F4A7C15)
-	}
-	skBytes, _ := sk.MarshalBinary()
-	key := func(code string, day uint32, metric string) []byte {
-		return append(binary.BigEndian.AppendUint32(append([]byte(code), 0), day), metric...)
-	}
-	err = raw.Update(func(tx *bolt.Tx) error {
-		meta, _ := tx.CreateBucket([]byte("meta"))
-		counts, _ := tx.CreateBucket([]byte("counts"))
-		uniques, _ := tx.CreateBucket([]byte("uniques"))
-		_ = meta.Put([]byte("schema_version"), []byte("3"))
-		_ = counts.Put(key("ab", 20000, "clicks"), binary.BigEndian.AppendUint64(nil, 7))
-		_ = counts.Put(key("ab", 20000, "ref:webmail"), binary.BigEndian.AppendUint64(nil, 5))
-		_ = counts.Put(key("ab", 20001, "shares"), binary.BigEndian.AppendUint64(nil, 2))
-		return uniques.Put(key("ab", 20000, "uniques"), skBytes)
-	})
-	_ = raw.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	recs, err := db.Records(ctx, "ab", stats.Period{From: 19000, To: 21000})
-	if err != nil || len(recs) != 2 {
-		t.Fatalf("records %v, %v", recs, err)
-	}
-	r, err := stats.DecodeRecord(recs[0].Data)
-	if err != nil || r.Counts[stats.Clicks] != 7 || r.Counts["ref:webmail"] != 5 || r.Visitors == nil || r.Visitors.Estimate() < 48 {
-		t.Fatalf("day 20000: %+v, %v", r, err)
-	}
-	if err := db.Check(); err != nil {
-		t.Fatal(err)
-	}
-	_ = db.bolt.View(func(tx *bolt.Tx) error {
-		if tx.Bucket([]byte("counts")) != nil || tx.Bucket([]byte("uniques")) != nil {
-			t.Error("the old buckets are still there")
-		}
-		return nil
-	})
-}
-
+// Open records schema version 1, and refuses any other with
+// ErrSchemaVersion, the db file left as it was.
 func TestSchemaVersion(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "d.db")
 	db, err := Open(path)
@@ -279,23 +225,37 @@ func TestSchemaVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = db.Close()
-	raw, err := bolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = raw.Update(func(tx *bolt.Tx) error {
-		meta := tx.Bucket(bucketMeta)
-		if v := string(meta.Get(keySchemaVersion)); v != fmt.Sprint(SchemaVersion) {
-			t.Errorf("recorded schema version %q, want %d", v, SchemaVersion)
+	for _, version := range []string{"7", "0", "2", "x"} {
+		raw, err := bolt.Open(path, 0o600, nil)
+		if err != nil {
+			t.Fatal(err)
 		}
-		return meta.Put(keySchemaVersion, []byte("99"))
-	})
-	_ = raw.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Open(path); err == nil || !strings.Contains(err.Error(), "newer") {
-		t.Fatalf("opening a newer schema: %v", err)
+		err = raw.Update(func(tx *bolt.Tx) error {
+			meta := tx.Bucket(bucketMeta)
+			if v := string(meta.Get(keySchemaVersion)); v != "1" {
+				t.Errorf("recorded schema version %q, want 1", v)
+			}
+			return meta.Put(keySchemaVersion, []byte(version))
+		})
+		_ = raw.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Open(path)
+		if !errors.Is(err, ErrSchemaVersion) || !strings.Contains(err.Error(), strconv.Quote(version)) {
+			t.Fatalf("opening schema %s: %v", version, err)
+		}
+		raw, err = bolt.Open(path, 0o600, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = raw.Update(func(tx *bolt.Tx) error {
+			if v := string(tx.Bucket(bucketMeta).Get(keySchemaVersion)); v != version {
+				t.Errorf("a refused open changed the version to %q", v)
+			}
+			return tx.Bucket(bucketMeta).Put(keySchemaVersion, []byte("1"))
+		})
+		_ = raw.Close()
 	}
 }
 
@@ -334,48 +294,5 @@ func TestSessions(t *testing.T) {
 	}
 	if _, err := db.AdminTokenHash(ctx); !errors.Is(err, auth.ErrNoAdminToken) {
 		t.Errorf("fresh db admin token: %v", err)
-	}
-}
-
-// A db of schema 5 (day records keyed code first) opens with the same
-// records under day-first keys.
-func TestMigrationToDayFirstKeys(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "v5.db")
-	raw, err := bolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	record := func(clicks uint64) []byte {
-		b, _ := stats.EncodeRecord(&stats.Record{Counts: map[stats.Metric]uint64{stats.Clicks: clicks}})
-		return b
-	}
-	oldKey := func(code string, day uint32) []byte {
-		return binary.BigEndian.AppendUint32(append([]byte(code), 0), day)
-	}
-	err = raw.Update(func(tx *bolt.Tx) error {
-		meta, _ := tx.CreateBucket([]byte("meta"))
-		days, _ := tx.CreateBucket([]byte("days"))
-		_ = meta.Put([]byte("schema_version"), []byte("5"))
-		_ = days.Put(oldKey("ab", 20000), record(3))
-		_ = days.Put(oldKey("ab", 20001), record(4))
-		return days.Put(oldKey("zz", 20000), record(9))
-	})
-	_ = raw.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if got := clicksByDay(t, db, "ab"); len(got) != 2 || got[20000] != 3 || got[20001] != 4 {
-		t.Fatalf("ab after migration: %v", got)
-	}
-	if got := clicksByDay(t, db, "zz"); len(got) != 1 || got[20000] != 9 {
-		t.Fatalf("zz after migration: %v", got)
-	}
-	if err := db.Check(); err != nil {
-		t.Fatal(err)
 	}
 }

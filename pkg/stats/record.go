@@ -40,14 +40,10 @@ func (r *Record) add(o *Record) error {
 	return r.Visitors.Merge(o.Visitors)
 }
 
-// Record formats, the first byte of an encoded record. Format 2 also holds
-// the sketch's estimate, so that reports over many records read counters
-// without decoding sketches; format 1 records (schema 5 and before) are read
-// as they are.
-const (
-	recordFormat1 = 1
-	recordFormat  = 2
-)
+// recordFormat is the first byte of an encoded record. A record holds the
+// sketch's estimate, so that reports over many records read counters
+// without decoding sketches.
+const recordFormat = 1
 
 // EncodeRecord returns r in the store's binary form: a format byte, the
 // sketch's estimate plus one (0 without a sketch), the number of counters,
@@ -100,7 +96,7 @@ func DecodeRecord(data []byte) (*Record, error) {
 // the estimate. names turns counter names into Metrics without allocating
 // for the names seen before.
 func decodeCounts(data []byte, counts map[Metric]uint64, names map[string]Metric) error {
-	estimate, sketch, err := readCounters(data, func(name []byte, v uint64) {
+	estimate, _, err := readCounters(data, func(name []byte, v uint64) {
 		m, ok := names[string(name)]
 		if !ok {
 			m = Metric(name)
@@ -108,17 +104,11 @@ func decodeCounts(data []byte, counts map[Metric]uint64, names map[string]Metric
 		}
 		counts[m] += v
 	})
-	switch {
-	case err != nil:
+	if err != nil {
 		return err
-	case estimate > 0:
+	}
+	if estimate > 0 {
 		counts[Uniques] += estimate - 1
-	case len(sketch) > 0: // format 1: no estimate stored
-		var sk hyperloglog.Sketch
-		if err := sk.UnmarshalBinary(sketch); err != nil {
-			return fmt.Errorf("%w: sketch: %v", errRecord, err)
-		}
-		counts[Uniques] += sk.Estimate()
 	}
 	return nil
 }
@@ -126,18 +116,15 @@ func decodeCounts(data []byte, counts map[Metric]uint64, names map[string]Metric
 // readCounters calls counter with each counter of an encoded record, and
 // returns the stored estimate plus one (0 if none) and the sketch's bytes.
 func readCounters(data []byte, counter func(name []byte, v uint64)) (estimate uint64, sketch []byte, err error) {
-	if len(data) == 0 || (data[0] != recordFormat && data[0] != recordFormat1) {
+	if len(data) == 0 || data[0] != recordFormat {
 		return 0, nil, errRecord
 	}
-	format := data[0]
 	data = data[1:]
-	if format == recordFormat {
-		var n int
-		if estimate, n = binary.Uvarint(data); n <= 0 {
-			return 0, nil, errRecord
-		}
-		data = data[n:]
+	var n int
+	if estimate, n = binary.Uvarint(data); n <= 0 {
+		return 0, nil, errRecord
 	}
+	data = data[n:]
 	sketch, err = readCounterList(data, counter)
 	return estimate, sketch, err
 }

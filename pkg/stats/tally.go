@@ -203,10 +203,9 @@ func (t *tally) countsInto(counts map[Metric]uint64) {
 	}
 }
 
-// tallyFormat marks a tally in the log and checkpoints, where the formats
-// of Record (1 and 2) may also be found, as written by schema 6: the
-// counters as a Record has them, then the exact visitors, then the sketch
-// (possibly empty).
+// tallyFormat marks a tally in the log and checkpoints: the counters as a
+// Record has them, then the exact visitors, then the sketch (possibly
+// empty).
 const tallyFormat = 3
 
 func (t *tally) appendBinary(b []byte) ([]byte, error) {
@@ -243,16 +242,10 @@ func (t *tally) appendBinary(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// decodeTally reads what appendBinary wrote, or a Record (formats 1 and 2,
-// in a log written before tallies).
+// decodeTally reads what appendBinary wrote.
 func decodeTally(data []byte) (*tally, error) {
 	if len(data) == 0 || data[0] != tallyFormat {
-		r, err := DecodeRecord(data)
-		if err != nil {
-			return nil, err
-		}
-		t := &tally{}
-		return t, t.mergeRecord(r)
+		return nil, errRecord
 	}
 	t := &tally{}
 	rest, err := readCounterList(data[1:], func(name []byte, v uint64) {
@@ -284,15 +277,4 @@ func decodeTally(data []byte) (*tally, error) {
 		return nil, fmt.Errorf("%w: sketch: %v", errRecord, err)
 	}
 	return t, t.sketch().Merge(&sk)
-}
-
-// mergeRecord adds r into t.
-func (t *tally) mergeRecord(r *Record) error {
-	for m, n := range r.Counts {
-		t.add(m, n)
-	}
-	if r.Visitors == nil {
-		return nil
-	}
-	return t.sketch().Merge(r.Visitors)
 }

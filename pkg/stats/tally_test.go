@@ -2,7 +2,6 @@ package stats
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
 	"maps"
 	"math/rand/v2"
@@ -95,24 +94,6 @@ func TestTallyCountsLikeARecord(t *testing.T) {
 				t.Fatalf("a merge changed its source: %v", c)
 			}
 		})
-	}
-}
-
-// A log written before tallies holds Records (format 2): they still read.
-func TestDecodeBatchReadsRecords(t *testing.T) {
-	r := &Record{Counts: map[Metric]uint64{Clicks: 5, "ref:webmail": 5}}
-	rec, err := EncodeRecord(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	entry := binary.AppendUvarint([]byte{3, 'a', 'b', 'c'}, 20000)
-	entry = append(binary.AppendUvarint(entry, uint64(len(rec))), rec...)
-	got, err := decodeBatch(entry)
-	if err != nil || len(got) != 1 || got[0].Code != "abc" || got[0].Day != 20000 {
-		t.Fatalf("decodeBatch: %+v, %v", got, err)
-	}
-	if c := countsOf(&got[0].t); !maps.Equal(c, r.Counts) {
-		t.Fatalf("counts %v, want %v", c, r.Counts)
 	}
 }
 
