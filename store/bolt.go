@@ -38,8 +38,8 @@ var (
 	bucketLinks    = []byte("links")       // code -> JSON link.Link
 	bucketTargets  = []byte("targets")     // url \x00 channel -> code
 	bucketDays     = []byte("days")        // day(uint32 BE) code -> stats.Record: every counter and the visitor sketch
-	bucketLog      = []byte("log")         // sequence (uint64 BE) -> one flush's deltas, until a checkpoint or fold stands for them
-	bucketChecks   = []byte("checkpoints") // partition (uint32 BE) -> log sequence (uint64 BE), its unfolded counts
+	bucketLog      = []byte("log")         // sequence (uint64 BE) -> one batch's deltas, until checkpoints or folds stand for them (counts.go)
+	bucketChecks   = []byte("checkpoints") // partition (uint32 BE) -> log sequence (uint64 BE), its unfolded counts (counts.go)
 	bucketSessions = []byte("sessions")    // sha256(session id) -> expiry (unix ns, BE)
 	bucketSalts    = []byte("salts")       // day (int64 BE) -> the day's visitor salt; one entry at most
 	bucketKeys     = []byte("keys")        // api key id -> JSON apiKey (name, scopes, sha256 of the token)
@@ -50,12 +50,22 @@ var (
 
 // DB is a bbolt-backed store. It is safe for concurrent use.
 type DB struct {
-	bolt *bolt.DB
+	bolt   *bolt.DB
+	counts counts // the click counts not folded into day records yet (counts.go)
 }
 
+// Option changes how Open opens a db.
+type Option func(*DB)
+
+// WithClock has the db read the time from now rather than time.Now: it
+// decides when counts are folded into the day records.
+func WithClock(now func() time.Time) Option { return func(db *DB) { db.counts.now = now } }
+
 // Open opens or creates the db at path, creates its buckets and records the
-// schema version. It fails within OpenTimeout if another process holds the file.
-func Open(path string) (*DB, error) {
+// schema version, and reads the counts not folded yet back into memory. It
+// fails within OpenTimeout if another process holds the file, and with
+// ErrSchemaVersion for a db of another version.
+func Open(path string, opts ...Option) (*DB, error) {
 	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: OpenTimeout})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("open %s: the file is locked by another process (is darkshare already running on it?)", path)
@@ -63,11 +73,19 @@ func Open(path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	db := &DB{bolt: bdb, counts: counts{now: time.Now, applied: make(map[uint64]uint64)}}
+	for _, o := range opts {
+		o(db)
+	}
 	if err := bdb.Update(initSchema); err != nil {
 		_ = bdb.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	return &DB{bolt: bdb}, nil
+	if err := bdb.View(db.counts.load); err != nil {
+		_ = bdb.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return db, nil
 }
 
 func initSchema(tx *bolt.Tx) error {

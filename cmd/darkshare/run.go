@@ -251,10 +251,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	agg := stats.NewAggregator(db, log)
-	if err := agg.Open(ctx); err != nil {
-		_ = ln.Close()
-		return err
-	}
 	metrics := server.NewMetrics(server.MetricsSources{Pending: agg.Pending, DBSize: db.Size})
 	agg.ObserveFlushes(metrics.ObserveFlush)
 	app, err := server.New(
@@ -304,7 +300,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	// Not needed for safety (the log is replayed at start), but a clean stop
 	// leaves the log empty, so the next start reads only checkpoints.
-	if err := agg.Checkpoint(context.Background()); err != nil {
+	if err := db.Checkpoint(context.Background()); err != nil {
 		log.Error("checkpoint at shutdown; the next start replays the log instead", "err", err)
 	}
 	return serveErr
