@@ -68,7 +68,8 @@ type counts struct {
 	// applied is the Seq of the last batch of each Writer: batches of a
 	// process that stopped are never retried, so memory is enough.
 	applied map[uint64]uint64
-	encoded []byte // a log entry or checkpoint, as encoded: reused
+	// Buffers for a log entry and a checkpoint, as encoded: reused.
+	encoded, checkpoint []byte
 }
 
 // partition is the unfolded counts of the codes whose partitionOf is its
@@ -135,12 +136,7 @@ func (db *DB) Apply(_ context.Context, b stats.Batch) error {
 	if len(b.Deltas) == 0 {
 		return nil
 	}
-	var fresh [partitionCount]run
-	for i := range b.Deltas {
-		p := partitionOf(b.Deltas[i].Code)
-		// The batch is in DayKey order: so is each partition's share.
-		fresh[p] = append(fresh[p], entry{prefixOf(b.Deltas[i].Code), b.Deltas[i]})
-	}
+	fresh := split(b.Deltas)
 	data, err := encodeDeltas(c.encoded[:0], slices.Values(b.Deltas))
 	if err != nil {
 		return err
@@ -179,6 +175,30 @@ func (db *DB) Apply(_ context.Context, b stats.Batch) error {
 	c.applied[b.Writer], c.logged = b.Seq, seq
 	c.nextPart = (i + 1) % partitionCount
 	return nil
+}
+
+// split returns the deltas of each partition as runs: the batch is in
+// DayKey order, so is each partition's share. The runs share one array,
+// each with its own capacity.
+func split(deltas []stats.Delta) (runs [partitionCount]run) {
+	var start [partitionCount + 1]int
+	parts := make([]uint8, len(deltas))
+	for i := range deltas {
+		p := partitionOf(deltas[i].Code)
+		parts[i] = uint8(p)
+		start[p+1]++
+	}
+	for p := range partitionCount {
+		start[p+1] += start[p]
+	}
+	all := make(run, len(deltas))
+	for p := range runs {
+		runs[p] = all[start[p]:start[p]:start[p+1]]
+	}
+	for i := range deltas {
+		runs[parts[i]] = append(runs[parts[i]], entry{prefixOf(deltas[i].Code), deltas[i]})
+	}
+	return runs
 }
 
 // step is what a step does to one partition: unfolded is its runs merged
@@ -229,13 +249,14 @@ func (c *counts) save(tx *bolt.Tx, s step, seq uint64, dirty func(int) bool) err
 				return fmt.Errorf("fold partition %d: %w", s.part, err)
 			}
 		}
-		cp := binary.AppendUvarint(binary.BigEndian.AppendUint64(c.encoded[len(c.encoded):], seq), partitionCount)
+		cp := binary.AppendUvarint(binary.BigEndian.AppendUint64(c.checkpoint[:0], seq), partitionCount)
 		if !s.fold {
 			var err error
 			if cp, err = encodeDeltas(cp, s.unfolded.deltas()); err != nil {
 				return err
 			}
 		}
+		c.checkpoint = cp
 		if err := tx.Bucket(bucketChecks).Put(binary.BigEndian.AppendUint32(nil, uint32(s.part)), cp); err != nil {
 			return fmt.Errorf("put checkpoint %d: %w", s.part, err)
 		}
