@@ -1,7 +1,6 @@
 package store
 
 import (
-	"cmp"
 	"container/heap"
 	"context"
 	"encoding/binary"
@@ -9,7 +8,6 @@ import (
 	"fmt"
 	"iter"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -43,7 +41,7 @@ const (
 	partitionCount = 32
 	// foldAfter is how long the counts of a partition wait before a fold.
 	// Memory does not grow with it as much as it seems: a link-day's
-	// counts are merged into one entry at every round. At 1M links clicked
+	// counts are merged into one delta at every round. At 1M links clicked
 	// uniformly, a fold every 1.5 minutes cost 18% of the throughput,
 	// every 5.5 minutes about 5% (docs/PERFORMANCE.md).
 	foldAfter = 30 * time.Minute
@@ -83,34 +81,10 @@ type partition struct {
 	oldest       time.Time
 }
 
-// entry is the delta of one link-day, with the first bytes of its code:
-// comparing those, which sit in the run, rather than codes, which do not,
-// keeps a merge from a cache miss per entry.
-type entry struct {
-	prefix uint64
-	stats.Delta
-}
+// A run is deltas sorted by DayKey.Compare, each key once.
+type run []stats.Delta
 
-// A run is entries sorted by compareEntries, each key once.
-type run []entry
-
-func compareEntries(x, y *entry) int {
-	if c := cmp.Compare(x.prefix, y.prefix); c != 0 {
-		return c
-	}
-	if c := strings.Compare(x.Code, y.Code); c != 0 {
-		return c
-	}
-	return cmp.Compare(x.Day, y.Day)
-}
-
-// prefixOf returns the first 8 bytes of code, big-endian, padded with
-// zeros: ordered as the codes are, but for ties.
-func prefixOf(code string) uint64 {
-	var b [8]byte
-	copy(b[:], code)
-	return binary.BigEndian.Uint64(b[:])
-}
+func compareDeltas(x, y *stats.Delta) int { return x.DayKey.Compare(y.DayKey) }
 
 // partitionOf returns the partition of code: FNV-1a, stable from one run
 // to the next, since checkpoints on disk are per partition. (hash/fnv
@@ -196,7 +170,7 @@ func split(deltas []stats.Delta) (runs [partitionCount]run) {
 		runs[p] = all[start[p]:start[p]:start[p+1]]
 	}
 	for i := range deltas {
-		runs[parts[i]] = append(runs[parts[i]], entry{prefixOf(deltas[i].Code), deltas[i]})
+		runs[parts[i]] = append(runs[parts[i]], deltas[i])
 	}
 	return runs
 }
@@ -252,7 +226,7 @@ func (c *counts) save(tx *bolt.Tx, s step, seq uint64, dirty func(int) bool) err
 		cp := binary.AppendUvarint(binary.BigEndian.AppendUint64(c.checkpoint[:0], seq), partitionCount)
 		if !s.fold {
 			var err error
-			if cp, err = encodeDeltas(cp, s.unfolded.deltas()); err != nil {
+			if cp, err = encodeDeltas(cp, slices.Values(s.unfolded)); err != nil {
 				return err
 			}
 		}
@@ -336,7 +310,7 @@ func (db *DB) everyPartition(plan func(*counts, int) (step, bool)) error {
 // load reads the checkpoints, then the log entries after each partition's
 // checkpoint, into memory. Open calls it once.
 func (c *counts) load(tx *bolt.Tx) error {
-	var read [partitionCount]run
+	var read [partitionCount][]stats.Delta
 	err := tx.Bucket(bucketChecks).ForEach(func(k, v []byte) error {
 		if len(k) != 4 || len(v) < 8 {
 			return fmt.Errorf("malformed checkpoint %x", k)
@@ -351,7 +325,7 @@ func (c *counts) load(tx *bolt.Tx) error {
 			if partitionOf(d.Code) != int(part) {
 				return fmt.Errorf("checkpoint %d holds %q of partition %d", part, d.Code, partitionOf(d.Code))
 			}
-			read[part] = append(read[part], entry{prefixOf(d.Code), d})
+			read[part] = append(read[part], d)
 			return nil
 		})
 	})
@@ -366,7 +340,7 @@ func (c *counts) load(tx *bolt.Tx) error {
 		c.logged = max(c.logged, seq)
 		err := decodeDeltas(v, func(d stats.Delta) error {
 			if i := partitionOf(d.Code); seq > c.parts[i].checkpointed {
-				read[i] = append(read[i], entry{prefixOf(d.Code), d})
+				read[i] = append(read[i], d)
 				c.parts[i].dirty = true
 			}
 			return nil
@@ -380,9 +354,9 @@ func (c *counts) load(tx *bolt.Tx) error {
 		return fmt.Errorf("read the log: %w", err)
 	}
 	now := c.now()
-	for i, entries := range read {
-		if len(entries) > 0 {
-			c.parts[i].runs = []run{normalize(entries)}
+	for i, deltas := range read {
+		if len(deltas) > 0 {
+			c.parts[i].runs = []run{normalize(deltas)}
 			c.parts[i].oldest = now
 		}
 		// The round resumes with the partition whose checkpoint is the
@@ -396,42 +370,42 @@ func (c *counts) load(tx *bolt.Tx) error {
 	return nil
 }
 
-// unfoldedIn returns the unfolded entries of period by day, each day's in
+// unfoldedIn returns the unfolded deltas of period by day, each day's in
 // code order, those of one key together; the caller holds mu.
-func (c *counts) unfoldedIn(period stats.Period) map[stats.Day][]*entry {
-	out := make(map[stats.Day][]*entry)
+func (c *counts) unfoldedIn(period stats.Period) map[stats.Day][]*stats.Delta {
+	out := make(map[stats.Day][]*stats.Delta)
 	for i := range c.parts {
 		for _, r := range c.parts[i].runs {
 			for j := range r {
-				if e := &r[j]; period.Contains(e.Day) {
-					out[e.Day] = append(out[e.Day], e)
+				if d := &r[j]; period.Contains(d.Day) {
+					out[d.Day] = append(out[d.Day], d)
 				}
 			}
 		}
 	}
-	for _, entries := range out {
-		slices.SortFunc(entries, func(x, y *entry) int { return compareEntries(x, y) })
+	for _, deltas := range out {
+		slices.SortFunc(deltas, compareDeltas)
 	}
 	return out
 }
 
-// normalize sorts entries and merges those of one key, in place.
-func normalize(entries []entry) run {
-	slices.SortFunc(entries, func(x, y entry) int { return compareEntries(&x, &y) })
-	out := entries[:0]
-	for i := range entries {
-		if last := len(out) - 1; last >= 0 && compareEntries(&out[last], &entries[i]) == 0 {
-			out[last].Merge(&entries[i].Delta)
+// normalize sorts deltas and merges those of one key, in place.
+func normalize(deltas []stats.Delta) run {
+	slices.SortFunc(deltas, func(x, y stats.Delta) int { return x.DayKey.Compare(y.DayKey) })
+	out := deltas[:0]
+	for i := range deltas {
+		if last := len(out) - 1; last >= 0 && out[last].DayKey == deltas[i].DayKey {
+			out[last].Merge(&deltas[i])
 			continue
 		}
-		out = append(out, entries[i])
+		out = append(out, deltas[i])
 	}
-	clear(entries[len(out):])
+	clear(deltas[len(out):])
 	return out
 }
 
 // mergeRuns merges runs into one, in one pass: a heap of the runs, by
-// their next entry. It changes none of them; one run is returned as it is.
+// their next delta. It changes none of them; one run is returned as it is.
 func mergeRuns(runs []run) run {
 	switch len(runs) {
 	case 0:
@@ -449,17 +423,17 @@ func mergeRuns(runs []run) run {
 	}
 	heap.Init(&heads)
 	out := make(run, 0, total)
-	// The runs stay as they were, for a write that fails: the last entry
+	// The runs stay as they were, for a write that fails: the last delta
 	// of out, a copy of one of theirs, may share its sketch with it until
 	// owned.
 	owned := false
 	for len(heads) > 0 {
 		next := &heads[0][0]
-		if last := len(out) - 1; last >= 0 && compareEntries(&out[last], next) == 0 {
+		if last := len(out) - 1; last >= 0 && out[last].DayKey == next.DayKey {
 			if !owned {
-				out[last].Delta, owned = out[last].Clone(), true
+				out[last], owned = out[last].Clone(), true
 			}
-			out[last].Merge(&next.Delta)
+			out[last].Merge(next)
 		} else {
 			out, owned = append(out, *next), false
 		}
@@ -472,11 +446,11 @@ func mergeRuns(runs []run) run {
 	return out
 }
 
-// runHeap orders runs by their first entry.
+// runHeap orders runs by their first delta.
 type runHeap []run
 
 func (h runHeap) Len() int           { return len(h) }
-func (h runHeap) Less(i, j int) bool { return compareEntries(&h[i][0], &h[j][0]) < 0 }
+func (h runHeap) Less(i, j int) bool { return compareDeltas(&h[i][0], &h[j][0]) < 0 }
 func (h runHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
 func (h *runHeap) Push(x any)        { *h = append(*h, x.(run)) }
 func (h *runHeap) Pop() any {
@@ -485,23 +459,13 @@ func (h *runHeap) Pop() any {
 	return last
 }
 
-// find yields the entries of code in period, in r.
-func (r run) find(code string, period stats.Period) iter.Seq[*entry] {
-	return func(yield func(*entry) bool) {
-		from := entry{prefixOf(code), stats.Delta{DayKey: stats.DayKey{Code: code, Day: period.From}}}
-		i, _ := slices.BinarySearchFunc(r, &from, func(x entry, k *entry) int { return compareEntries(&x, k) })
+// find yields the deltas of code in period, in r.
+func (r run) find(code string, period stats.Period) iter.Seq[*stats.Delta] {
+	return func(yield func(*stats.Delta) bool) {
+		from := stats.DayKey{Code: code, Day: period.From}
+		i, _ := slices.BinarySearchFunc(r, from, func(d stats.Delta, k stats.DayKey) int { return d.DayKey.Compare(k) })
 		for ; i < len(r) && r[i].Code == code && r[i].Day <= period.To; i++ {
 			if !yield(&r[i]) {
-				return
-			}
-		}
-	}
-}
-
-func (r run) deltas() iter.Seq[stats.Delta] {
-	return func(yield func(stats.Delta) bool) {
-		for i := range r {
-			if !yield(r[i].Delta) {
 				return
 			}
 		}

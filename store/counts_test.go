@@ -343,27 +343,27 @@ func TestMergeRunsSumsEachLinkDayOnce(t *testing.T) {
 	want := map[stats.DayKey]uint64{}
 	var runs []run
 	for range 7 {
-		var entries []entry
+		var deltas []stats.Delta
 		for range rng.IntN(300) {
 			d := delta(fmt.Sprint("c", rng.IntN(40)), stats.Day(20000+rng.IntN(5)), uint64(1+rng.IntN(3)), uint64(rng.IntN(4)))
-			entries = append(entries, entry{prefixOf(d.Code), d})
+			deltas = append(deltas, d)
 			want[d.DayKey] += clicksOf(&d)
 		}
-		runs = append(runs, normalize(entries))
+		runs = append(runs, normalize(deltas))
 	}
 	before := map[stats.DayKey]uint64{}
 	for _, r := range runs {
 		for i := range r {
-			before[r[i].DayKey] += clicksOf(&r[i].Delta)
+			before[r[i].DayKey] += clicksOf(&r[i])
 		}
 	}
 	merged := mergeRuns(runs)
 	got := map[stats.DayKey]uint64{}
 	for i := range merged {
-		if i > 0 && compareEntries(&merged[i-1], &merged[i]) >= 0 {
-			t.Fatalf("entries %d and %d out of order: %v, %v", i-1, i, merged[i-1].DayKey, merged[i].DayKey)
+		if i > 0 && compareDeltas(&merged[i-1], &merged[i]) >= 0 {
+			t.Fatalf("deltas %d and %d out of order: %v, %v", i-1, i, merged[i-1].DayKey, merged[i].DayKey)
 		}
-		got[merged[i].DayKey] = clicksOf(&merged[i].Delta)
+		got[merged[i].DayKey] = clicksOf(&merged[i])
 	}
 	if !maps.Equal(got, want) {
 		t.Fatalf("merged %v, want %v", got, want)
@@ -371,7 +371,7 @@ func TestMergeRunsSumsEachLinkDayOnce(t *testing.T) {
 	after := map[stats.DayKey]uint64{}
 	for _, r := range runs {
 		for i := range r {
-			after[r[i].DayKey] += clicksOf(&r[i].Delta)
+			after[r[i].DayKey] += clicksOf(&r[i])
 		}
 	}
 	if !maps.Equal(before, after) {
@@ -379,8 +379,8 @@ func TestMergeRunsSumsEachLinkDayOnce(t *testing.T) {
 	}
 	period := stats.Period{From: 20001, To: 20003}
 	found := map[stats.DayKey]uint64{}
-	for e := range merged.find("c7", period) {
-		found[e.DayKey] = clicksOf(&e.Delta)
+	for d := range merged.find("c7", period) {
+		found[d.DayKey] = clicksOf(d)
 	}
 	for k, n := range want {
 		if k.Code == "c7" && period.Contains(k.Day) && found[k] != n {

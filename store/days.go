@@ -198,12 +198,12 @@ func (db *DB) Records(_ context.Context, code string, period stats.Period) ([]st
 	}
 	var errs []error
 	for _, r := range c.parts[partitionOf(code)].runs {
-		for e := range r.find(code, period) {
-			i, found := slices.BinarySearchFunc(out, e.Day, func(r stats.DayRecord, d stats.Day) int { return int(r.Day) - int(d) })
+		for d := range r.find(code, period) {
+			i, found := slices.BinarySearchFunc(out, d.Day, func(r stats.DayRecord, day stats.Day) int { return int(r.Day) - int(day) })
 			if !found {
-				out = slices.Insert(out, i, stats.DayRecord{Day: e.Day})
+				out = slices.Insert(out, i, stats.DayRecord{Day: d.Day})
 			}
-			errs = append(errs, e.AddTo(&out[i].Record))
+			errs = append(errs, d.AddTo(&out[i].Record))
 		}
 	}
 	return out, errors.Join(errs...)
@@ -222,7 +222,7 @@ func (db *DB) Scan(ctx context.Context, period stats.Period, fn func(stats.KeyCo
 		for day := period.From; day <= period.To; day++ {
 			mem := unfolded[day]
 			// emit hands fn the stored record v (nil if none) and the
-			// unfolded entries of its key, mem[:n].
+			// unfolded deltas of its key, mem[:n].
 			emit := func(code string, v []byte, n int) error {
 				if n == 0 { // most records: counters only, no sketch to merge
 					clear(counts)
@@ -238,8 +238,8 @@ func (db *DB) Scan(ctx context.Context, period stats.Period, fn func(stats.KeyCo
 						return fmt.Errorf("the record of %s on %s: %w", code, day, err)
 					}
 				}
-				for _, e := range mem[:n] {
-					if err := e.AddTo(&r); err != nil {
+				for _, d := range mem[:n] {
+					if err := d.AddTo(&r); err != nil {
 						return err
 					}
 				}
@@ -275,9 +275,9 @@ func (db *DB) Scan(ctx context.Context, period stats.Period, fn func(stats.KeyCo
 	})
 }
 
-// sameKey returns how many entries at the start of mem have the code of
+// sameKey returns how many deltas at the start of mem have the code of
 // the first.
-func sameKey(mem []*entry) int {
+func sameKey(mem []*stats.Delta) int {
 	n := 1
 	for n < len(mem) && mem[n].Code == mem[0].Code {
 		n++

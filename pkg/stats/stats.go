@@ -113,6 +113,18 @@ type Record struct {
 	Visitors *hyperloglog.Sketch // the visitor IDs' sketch (precision 14); nil when none was seen
 }
 
+// withUniques returns r's counters with the sketch's estimate as Uniques.
+// It adds Uniques to r.Counts: r is the caller's.
+func (r *Record) withUniques() map[Metric]uint64 {
+	if r.Counts == nil {
+		r.Counts = make(map[Metric]uint64, 1)
+	}
+	if r.Visitors != nil {
+		r.Counts[Uniques] = r.Visitors.Estimate()
+	}
+	return r.Counts
+}
+
 // DayRecord is the Record of one day.
 type DayRecord struct {
 	Day Day
