@@ -62,9 +62,11 @@ type Option func(*DB)
 func WithClock(now func() time.Time) Option { return func(db *DB) { db.counts.now = now } }
 
 // Open opens or creates the db at path, creates its buckets and records the
-// schema version, and reads the counts not folded yet back into memory. It
-// fails within OpenTimeout if another process holds the file, and with
-// ErrSchemaVersion for a db of another version.
+// schema version. It fails within OpenTimeout if another process holds the
+// file, and with ErrSchemaVersion for a db of another version. The click
+// counts not folded yet are read at the first use of counts (LoadCounts),
+// so that tools that need none (check, backup) open a db whatever its log
+// holds.
 func Open(path string, opts ...Option) (*DB, error) {
 	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: OpenTimeout})
 	if errors.Is(err, bolterrors.ErrTimeout) {
@@ -78,10 +80,6 @@ func Open(path string, opts ...Option) (*DB, error) {
 		o(db)
 	}
 	if err := bdb.Update(initSchema); err != nil {
-		_ = bdb.Close()
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	if err := bdb.View(db.counts.load); err != nil {
 		_ = bdb.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}

@@ -56,6 +56,10 @@ const (
 // counts is the state of the store's counts in memory.
 type counts struct {
 	now func() time.Time
+	// loaded is done once load has run; loadErr is its error. Every
+	// method on counts calls LoadCounts first.
+	loaded  sync.Once
+	loadErr error
 
 	mu    sync.RWMutex
 	parts [partitionCount]partition
@@ -97,10 +101,26 @@ func partitionOf(code string) int {
 	return int(h % partitionCount)
 }
 
+// LoadCounts reads the counts not folded yet (the checkpoints, then the
+// log after them) into memory, once: later calls return the first one's
+// error. Apply, Records, Scan, Fold and Checkpoint call it; serve calls it
+// at start, to fail at once on a damaged log.
+func (db *DB) LoadCounts() error {
+	db.counts.loaded.Do(func() {
+		if err := db.bolt.View(db.counts.load); err != nil {
+			db.counts.loadErr = fmt.Errorf("read the click counts not folded yet: %w", err)
+		}
+	})
+	return db.counts.loadErr
+}
+
 // Apply implements stats.Store: in one transaction, the batch appended to
 // the log, and one step of the round (see above). A batch of a Writer and
 // Seq already applied returns nil at once.
 func (db *DB) Apply(_ context.Context, b stats.Batch) error {
+	if err := db.LoadCounts(); err != nil {
+		return err
+	}
 	c := &db.counts
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -290,6 +310,9 @@ func (db *DB) Checkpoint(context.Context) error {
 // everyPartition saves, one transaction each, the step plan returns for
 // each partition it returns true for.
 func (db *DB) everyPartition(plan func(*counts, int) (step, bool)) error {
+	if err := db.LoadCounts(); err != nil {
+		return err
+	}
 	c := &db.counts
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -308,7 +331,7 @@ func (db *DB) everyPartition(plan func(*counts, int) (step, bool)) error {
 }
 
 // load reads the checkpoints, then the log entries after each partition's
-// checkpoint, into memory. Open calls it once.
+// checkpoint, into memory. LoadCounts calls it once.
 func (c *counts) load(tx *bolt.Tx) error {
 	var read [partitionCount][]stats.Delta
 	err := tx.Bucket(bucketChecks).ForEach(func(k, v []byte) error {

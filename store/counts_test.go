@@ -1,8 +1,10 @@
 package store
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"math/rand/v2"
 	"path/filepath"
@@ -447,4 +449,30 @@ func FuzzDecodeDeltas(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A damaged log leaves the db open for the tools that need no counts
+// (check, backup), and fails every use of counts with the same error.
+func TestDamagedLogFailsCountsNotOpen(t *testing.T) {
+	db, path := mustOpen(t)
+	mustApply(t, db, batch(1, 1, delta("abc", 20000, 1)))
+	if err := db.bolt.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketLog).Put(binary.BigEndian.AppendUint64(nil, 1<<40), []byte{3, 'a'})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	db = reopen(t, db, path)
+	if _, err := db.Backup(io.Discard); err != nil {
+		t.Fatalf("backup of a db with a damaged log: %v", err)
+	}
+	first := db.LoadCounts()
+	if !errors.Is(first, errLog) {
+		t.Fatalf("LoadCounts: %v, want a malformed log entry", first)
+	}
+	if _, err := db.Records(ctx, "abc", stats.Period{From: 20000, To: 20000}); !errors.Is(err, errLog) {
+		t.Fatalf("Records: %v", err)
+	}
+	if err := db.Apply(ctx, batch(2, 1, delta("abc", 20000, 1))); !errors.Is(err, errLog) {
+		t.Fatalf("Apply: %v", err)
+	}
 }

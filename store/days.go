@@ -176,6 +176,9 @@ func foldDays(tx *bolt.Tx, unfolded run) error {
 // Records implements stats.Store: one lookup per day of the period, plus
 // the counts not folded yet.
 func (db *DB) Records(_ context.Context, code string, period stats.Period) ([]stats.DayRecord, error) {
+	if err := db.LoadCounts(); err != nil {
+		return nil, err
+	}
 	c := &db.counts
 	c.mu.RLock()
 	defer c.mu.RUnlock()
@@ -212,6 +215,9 @@ func (db *DB) Records(_ context.Context, code string, period stats.Period) ([]st
 // Scan implements stats.Store: one run of keys per day, read in one
 // transaction, merged with the counts not folded yet.
 func (db *DB) Scan(ctx context.Context, period stats.Period, fn func(stats.KeyCounts) error) error {
+	if err := db.LoadCounts(); err != nil {
+		return err
+	}
 	c := &db.counts
 	c.mu.RLock()
 	defer c.mu.RUnlock()

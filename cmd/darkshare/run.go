@@ -250,6 +250,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		_ = ln.Close()
 		return err
 	}
+	// Counts a previous run left unfolded: a damaged log fails the start.
+	if err := db.LoadCounts(); err != nil {
+		_ = ln.Close()
+		return err
+	}
 	agg := stats.NewAggregator(db, log)
 	metrics := server.NewMetrics(server.MetricsSources{Pending: agg.Pending, DBSize: db.Size})
 	agg.ObserveFlushes(metrics.ObserveFlush)
