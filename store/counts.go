@@ -30,7 +30,7 @@ import (
 // partition's checkpoint. A checkpoint stands for every log entry up to
 // its own, so the log is cut after each round and stays about a round of
 // batches long, while a day record is written once per foldAfter instead
-// of once per round. Open reads the checkpoints, then the log entries
+// of once per round. LoadCounts reads the checkpoints, then the log entries
 // after each partition's checkpoint, back into memory.
 //
 // So a count that Apply took is in exactly one of: the log or a
@@ -92,7 +92,7 @@ func compareDeltas(x, y *stats.Delta) int { return x.DayKey.Compare(y.DayKey) }
 
 // partitionOf returns the partition of code: FNV-1a, stable from one run
 // to the next, since checkpoints on disk are per partition. (hash/fnv
-// would cost a hasher and a []byte per code, a million times at Open.)
+// would cost a hasher and a []byte per code, a million times at a load.)
 func partitionOf(code string) int {
 	h := uint32(2166136261)
 	for i := range len(code) {
