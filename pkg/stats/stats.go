@@ -96,7 +96,8 @@ type DayKey struct {
 	Day  Day
 }
 
-// Compare orders day keys by code, then day: the order of a Batch.
+// Compare orders day keys by code, bytewise as Go compares strings (in SQL,
+// COLLATE "C"), then day: the order of a Batch.
 func (k DayKey) Compare(o DayKey) int {
 	switch {
 	case k.Code < o.Code:
@@ -161,9 +162,10 @@ type Store interface {
 	// owns them.
 	Records(ctx context.Context, code string, period Period) ([]DayRecord, error)
 	// Scan calls fn with the counts of every key counted in period, day by
-	// day and, within a day, in key order, each key and day once: every
-	// counter, and the estimate of the day's unique visitors as Uniques.
-	// kc.Counts is valid only during the call.
+	// day and, within a day, in key order (bytewise, as DayKey.Compare),
+	// each key and day once: every counter, and the estimate of the day's
+	// unique visitors as Uniques. kc.Counts is valid only during the call.
+	// It stops at fn's first error, and returns it.
 	Scan(ctx context.Context, period Period, fn func(kc KeyCounts) error) error
 }
 
