@@ -23,14 +23,12 @@ import (
 )
 
 // SchemaVersion is the layout this code reads and writes. Open refuses a db
-// written by a newer one. Version 2 added the uniques and salts buckets,
-// version 3 the keys bucket and links' disabled flag, version 4 replaced
-// the counts and uniques buckets by one record per link and day (days),
-// version 5 added the log of flushed deltas, version 6 put the day before
-// the code in the keys of days, version 7 added checkpoints (an older binary
-// would not read them, and lose their counts). Opening an older db creates
-// the buckets and migrates (see migrate.go).
-const SchemaVersion = 7
+// of any other version: no release has written another, so there is
+// nothing to migrate from.
+const SchemaVersion = 1
+
+// ErrSchemaVersion is returned by Open for a db of another schema version.
+var ErrSchemaVersion = errors.New("unsupported db schema version")
 
 // OpenTimeout bounds the wait for another process's lock on the file.
 const OpenTimeout = 2 * time.Second
@@ -40,8 +38,8 @@ var (
 	bucketLinks    = []byte("links")       // code -> JSON link.Link
 	bucketTargets  = []byte("targets")     // url \x00 channel -> code
 	bucketDays     = []byte("days")        // day(uint32 BE) code -> stats.Record: every counter and the visitor sketch
-	bucketLog      = []byte("log")         // sequence (uint64 BE) -> one flush's deltas, until a checkpoint or fold stands for them
-	bucketChecks   = []byte("checkpoints") // partition (uint32 BE) -> log sequence (uint64 BE), its unfolded counts
+	bucketLog      = []byte("log")         // sequence (uint64 BE) -> one batch's deltas, until checkpoints or folds stand for them (counts.go)
+	bucketChecks   = []byte("checkpoints") // partition (uint32 BE) -> log sequence (uint64 BE), its unfolded counts (counts.go)
 	bucketSessions = []byte("sessions")    // sha256(session id) -> expiry (unix ns, BE), fingerprint of the admin token
 	bucketSalts    = []byte("salts")       // day (int64 BE) -> the day's visitor salt; one entry at most
 	bucketKeys     = []byte("keys")        // api key id -> JSON apiKey (name, scopes, sha256 of the token)
@@ -52,12 +50,24 @@ var (
 
 // DB is a bbolt-backed store. It is safe for concurrent use.
 type DB struct {
-	bolt *bolt.DB
+	bolt   *bolt.DB
+	counts counts // the click counts not folded into day records yet (counts.go)
 }
 
+// Option changes how Open opens a db.
+type Option func(*DB)
+
+// WithClock has the db read the time from now rather than time.Now: it
+// decides when counts are folded into the day records.
+func WithClock(now func() time.Time) Option { return func(db *DB) { db.counts.now = now } }
+
 // Open opens or creates the db at path, creates its buckets and records the
-// schema version. It fails within OpenTimeout if another process holds the file.
-func Open(path string) (*DB, error) {
+// schema version. It fails within OpenTimeout if another process holds the
+// file, and with ErrSchemaVersion for a db of another version. The click
+// counts not folded yet are read at the first use of counts (LoadCounts),
+// so that tools that need none (check, backup) open a db whatever its log
+// holds.
+func Open(path string, opts ...Option) (*DB, error) {
 	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: OpenTimeout})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("open %s: the file is locked by another process (is darkshare already running on it?)", path)
@@ -65,33 +75,29 @@ func Open(path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	db := &DB{bolt: bdb, counts: counts{now: time.Now, applied: make(map[uint64]uint64)}}
+	for _, o := range opts {
+		o(db)
+	}
 	if err := bdb.Update(initSchema); err != nil {
 		_ = bdb.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	return &DB{bolt: bdb}, nil
+	return db, nil
 }
 
 func initSchema(tx *bolt.Tx) error {
+	if meta := tx.Bucket(bucketMeta); meta != nil {
+		if v := meta.Get(keySchemaVersion); v != nil && string(v) != strconv.Itoa(SchemaVersion) {
+			return fmt.Errorf("%w: the db has version %q, this darkshare reads version %d only (a db from a development build: start from a new file)", ErrSchemaVersion, v, SchemaVersion)
+		}
+	}
 	for _, name := range [][]byte{bucketMeta, bucketLinks, bucketTargets, bucketDays, bucketLog, bucketChecks, bucketSessions, bucketSalts, bucketKeys} {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("create bucket %s: %w", name, err)
 		}
 	}
-	meta := tx.Bucket(bucketMeta)
-	if v := meta.Get(keySchemaVersion); v != nil {
-		n, err := strconv.Atoi(string(v))
-		if err != nil {
-			return fmt.Errorf("schema version %q is not a number", v)
-		}
-		if n > SchemaVersion {
-			return fmt.Errorf("db schema version %d is newer than this binary's (%d): upgrade darkshare", n, SchemaVersion)
-		}
-		if err := migrate(tx, n); err != nil {
-			return fmt.Errorf("migrate schema %d to %d: %w", n, SchemaVersion, err)
-		}
-	}
-	return meta.Put(keySchemaVersion, []byte(strconv.Itoa(SchemaVersion)))
+	return tx.Bucket(bucketMeta).Put(keySchemaVersion, []byte(strconv.Itoa(SchemaVersion)))
 }
 
 // Close closes the file. Pending writes of callers must be done first.

@@ -254,11 +254,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		_ = ln.Close()
 		return err
 	}
-	agg := stats.NewAggregator(db, log)
-	if err := agg.Open(ctx); err != nil {
+	// Counts a previous run left unfolded: a damaged log fails the start.
+	if err := db.LoadCounts(); err != nil {
 		_ = ln.Close()
 		return err
 	}
+	agg := stats.NewAggregator(db, log)
 	metrics := server.NewMetrics(server.MetricsSources{Pending: agg.Pending, DBSize: db.Size})
 	agg.ObserveFlushes(metrics.ObserveFlush)
 	app, err := server.New(
@@ -308,7 +309,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	// Not needed for safety (the log is replayed at start), but a clean stop
 	// leaves the log empty, so the next start reads only checkpoints.
-	if err := agg.Checkpoint(context.Background()); err != nil {
+	if err := db.Checkpoint(context.Background()); err != nil {
 		log.Error("checkpoint at shutdown; the next start replays the log instead", "err", err)
 	}
 	return serveErr

@@ -107,7 +107,7 @@ func BenchmarkBuild(b *testing.B) {
 		if err := agg.Flush(ctx); err != nil {
 			b.Fatal(err)
 		}
-		if err := agg.Fold(ctx); err != nil {
+		if err := db.Fold(ctx); err != nil {
 			b.Fatal(err)
 		}
 	}

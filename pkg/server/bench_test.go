@@ -285,7 +285,7 @@ func seedHistory(b *testing.B, env *testEnv, code string, days int) {
 	if err := env.agg.Flush(context.Background()); err != nil {
 		b.Fatal(err)
 	}
-	if err := env.agg.Fold(context.Background()); err != nil {
+	if err := env.db.Fold(context.Background()); err != nil {
 		b.Fatal(err)
 	}
 }

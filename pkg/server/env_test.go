@@ -98,9 +98,6 @@ func newTestEnvWith(t testing.TB, db *store.DB, base string, counts stats.Store,
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	agg := stats.NewAggregator(counts, log)
-	if err := agg.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
 	visitors, err := track.NewHasher(ctx, db, time.Now)
 	if err != nil {
 		t.Fatal(err)

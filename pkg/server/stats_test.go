@@ -290,11 +290,11 @@ type failingCounts struct {
 	fail bool
 }
 
-func (f *failingCounts) AppendLog(ctx context.Context, data []byte) (uint64, error) {
+func (f *failingCounts) Apply(ctx context.Context, b stats.Batch) error {
 	if f.fail {
-		return 0, errors.New("disk full")
+		return errors.New("disk full")
 	}
-	return f.Store.AppendLog(ctx, data)
+	return f.Store.Apply(ctx, b)
 }
 
 func TestHealthReportsFailingFlush(t *testing.T) {

@@ -242,7 +242,7 @@ func TestPageStatsShowViews(t *testing.T) {
 	if err := env.agg.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if err := env.agg.Fold(context.Background()); err != nil {
+	if err := env.db.Fold(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	check("folded")
@@ -271,7 +271,7 @@ func TestViewsKeepNoPersonalData(t *testing.T) {
 	if err := env.agg.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := env.agg.Fold(ctx); err != nil {
+	if err := env.db.Fold(ctx); err != nil {
 		t.Fatal(err)
 	}
 	raw, err := os.ReadFile(path)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"log/slog"
+	"math/rand/v2"
 	"runtime"
 	"slices"
 	"sync"
@@ -13,33 +14,29 @@ import (
 	"time"
 )
 
-// Aggregator counts in memory and writes the counts to a Store in one
-// transaction per flush, so that recording a click never waits on the disk.
-// Reads add the counts in memory to the stored ones, so a click shows at
-// once.
-//
-// Counts live in three places: pending (in memory only, since the last
-// flush), unfolded (appended to the store's log by a flush, and kept in
-// memory as sorted runs, see partition.go), and folded into the store's
-// day records. Each record is written to the day records once for many
-// flushes, which is what keeps flushes cheap when clicks spread over a
-// million links.
+// Aggregator counts in memory and hands the counts to a Store once per
+// flush, summed per link and day, so that recording a click never waits
+// on the disk and a flush costs the store one write per link-day, not one
+// per click. Reads add the counts in memory to the stored ones, so a click
+// shows at once. The package doc says where a count can be.
 type Aggregator struct {
-	store Store
-	seed  maphash.Seed
-	parts [partitionCount]partition
+	store  Store
+	seed   maphash.Seed
+	writer uint64
+	now    func() time.Time
+	parts  [partitionCount]partition
 
-	// flushMu orders flushes and folds against reads: a reader holding it
-	// sees every count in exactly one of the three places. It also guards
-	// the fields below it.
-	flushMu    sync.RWMutex
-	loggedUpTo uint64 // sequence of the last log entry in the unfolded counts
-	nextPart   int    // the next step's partition
-	// Buffers every flush reuses.
-	encoded []byte // a log entry or checkpoint, as encoded
-	summing summing
-	// batchSize is the number of records the last flush took: the next
-	// one's batch starts with room for as many.
+	// flushMu orders flushes against reads: a reader holding it sees every
+	// count in exactly one place. It also guards the fields below it.
+	flushMu sync.RWMutex
+	seq     uint64 // of the last batch
+	// held is the batch of a failed flush, to be written again as it is,
+	// and heldEvents the number of events it holds; nil and 0 if none.
+	held       *Batch
+	heldEvents int64
+	summing    summing // reused by every flush
+	// batchSize is the number of deltas of the last batch: the next one
+	// starts with room for as many.
 	batchSize int
 
 	pending   atomic.Int64
@@ -53,24 +50,42 @@ type flushFailure struct {
 	err error
 }
 
-// NewAggregator returns an Aggregator that flushes into store.
-func NewAggregator(store Store, log *slog.Logger) *Aggregator {
-	return &Aggregator{
-		store: store, seed: maphash.MakeSeed(), log: log,
+// Option changes an Aggregator that NewAggregator makes.
+type Option func(*Aggregator)
+
+// WithClock has the Aggregator read the time from now rather than
+// time.Now: the time of a failed flush, and how long a write took.
+func WithClock(now func() time.Time) Option { return func(a *Aggregator) { a.now = now } }
+
+// NewAggregator returns an Aggregator that flushes into store. Its batches
+// carry a random Writer.
+func NewAggregator(store Store, log *slog.Logger, opts ...Option) *Aggregator {
+	a := &Aggregator{
+		store: store, seed: maphash.MakeSeed(), writer: rand.Uint64(), now: time.Now, log: log,
 		observe: func(time.Duration, error) {},
 	}
+	for _, o := range opts {
+		o(a)
+	}
+	return a
 }
 
-func (a *Aggregator) hash(code string) uint64 { return maphash.String(a.seed, code) }
+func (a *Aggregator) key(code string, day Day) pendingKey {
+	return pendingKey{maphash.String(a.seed, code), DayKey{Code: code, Day: day}}
+}
+
+func (a *Aggregator) partition(k *pendingKey) *partition {
+	return &a.parts[k.hash%partitionCount]
+}
 
 // Add counts one event. code must be a string the caller owns (not memory
-// borrowed from a request), since it is kept until its counts are folded.
+// borrowed from a request): the store may keep it.
 func (a *Aggregator) Add(code string, day Day, m Metric) {
 	a.AddMany(code, day, m)
 }
 
-// ObserveFlushes has f called after every write to the store (a flush's
-// append or a fold), with its duration and error. Call it before Run.
+// ObserveFlushes has f called after every write to the store, with its
+// duration and error. Call it before Run.
 func (a *Aggregator) ObserveFlushes(f func(time.Duration, error)) { a.observe = f }
 
 // AddMany counts one event under each of metrics.
@@ -78,6 +93,9 @@ func (a *Aggregator) AddMany(code string, day Day, metrics ...Metric) {
 	var ids [tallySlots]counterID
 	n := 0
 	for _, m := range metrics {
+		if m == Uniques {
+			continue // not a counter
+		}
 		id, ok := counterIDs.idOf(m)
 		if !ok {
 			a.addNamed(code, day, m)
@@ -98,8 +116,8 @@ func (a *Aggregator) AddMany(code string, day Day, metrics ...Metric) {
 // addNamed counts one event under m, which the id table had no room for,
 // and an event cannot name: into the partition's sums instead.
 func (a *Aggregator) addNamed(code string, day Day, m Metric) {
-	p := &a.parts[partitionOf(code)]
-	k := pendingKey{a.hash(code), DayKey{Code: code, Day: day}}
+	k := a.key(code, day)
+	p := a.partition(&k)
 	p.mu.Lock()
 	p.summed.of(&k).add(m, 1)
 	p.mu.Unlock()
@@ -116,9 +134,9 @@ func (a *Aggregator) AddVisitor(code string, day Day, visitor uint64) {
 // and, if hasVisitor, visitor: a click does both at once.
 func (a *Aggregator) count(code string, day Day, ids []counterID, visitor uint64, hasVisitor bool) {
 	// Of the visitor ID, the queue too keeps only what a sketch would.
-	ev := event{pendingKey: pendingKey{a.hash(code), DayKey{Code: code, Day: day}}, hasVisitor: hasVisitor, visitor: sketchBits(visitor)}
+	ev := event{pendingKey: a.key(code, day), hasVisitor: hasVisitor, visitor: sketchBits(visitor)}
 	ev.n = uint8(copy(ev.ids[:], ids))
-	p := &a.parts[partitionOf(code)]
+	p := a.partition(&ev.pendingKey)
 	p.mu.Lock()
 	p.queue(ev)
 	p.mu.Unlock()
@@ -128,110 +146,62 @@ func (a *Aggregator) count(code string, day Day, ids []counterID, visitor uint64
 // Pending returns the number of events not yet written.
 func (a *Aggregator) Pending() int64 { return a.pending.Load() }
 
-// Flush appends every pending count to the store's log in one
-// transaction, then folds or checkpoints one partition of the unfolded
-// counts. On failure the counts stay pending, to be retried by the next
-// flush, and the error is returned and remembered for Healthy.
+// Flush writes the batch a failed flush held, if any, then every count
+// since the last flush as a new batch. On failure the counts stay in
+// memory: a batch that failed is held, to be written again as it is by
+// the next flush, and the error is returned and remembered for Healthy.
 func (a *Aggregator) Flush(ctx context.Context) error {
 	a.flushMu.Lock()
 	defer a.flushMu.Unlock()
-	if err := a.flushPending(ctx); err != nil {
-		return a.failed(err)
+	if a.held != nil {
+		if err := a.apply(ctx, a.held); err != nil {
+			return a.failed(fmt.Errorf("write %d day records again: %w", len(a.held.Deltas), err))
+		}
+		a.pending.Add(-a.heldEvents)
+		a.held, a.heldEvents = nil, 0
 	}
-	if err := a.step(ctx, time.Now()); err != nil {
-		return a.failed(err)
+	b, events := a.take()
+	if len(b.Deltas) > 0 {
+		if err := a.apply(ctx, &b); err != nil {
+			a.held, a.heldEvents = &b, events
+			return a.failed(fmt.Errorf("write %d day records: %w", len(b.Deltas), err))
+		}
 	}
+	a.pending.Add(-events)
 	a.lastError.Store(nil)
 	return nil
 }
 
-func (a *Aggregator) failed(err error) error {
-	a.lastError.Store(&flushFailure{at: time.Now(), err: err})
-	return err
-}
-
-// flushPending appends every pending count to the log, and keeps them as
-// a new run of each partition; the caller holds flushMu.
-func (a *Aggregator) flushPending(ctx context.Context) error {
-	var bounds [partitionCount + 1]int
-	// The batch is not reused: its parts become the partitions' runs.
-	batch := make([]pendingRecord, 0, a.batchSize)
+// take moves every count of the partitions into a new batch, and returns
+// it with the number of events it holds; the caller holds flushMu.
+func (a *Aggregator) take() (Batch, int64) {
 	var events int64
 	for i := range a.parts {
-		var n int64
-		batch, n = a.parts[i].takeEvents(batch, &a.summing)
-		events += n
-		bounds[i+1] = len(batch)
+		events += a.parts[i].takeInto(&a.summing)
 		// Requests share the core with the flush: let them go before the
 		// next partition, rather than after the whole flush.
 		runtime.Gosched()
 	}
-	a.batchSize = len(batch)
-	if len(batch) == 0 {
-		return nil
+	// Not reused: the store may keep the deltas.
+	deltas := a.summing.appendSorted(make([]Delta, 0, a.batchSize))
+	a.batchSize = len(deltas)
+	if len(deltas) == 0 {
+		return Batch{}, events
 	}
-	err := a.appendLog(ctx, batch)
-	now := time.Now()
-	for i := range a.parts {
-		p, taken := &a.parts[i], run(batch[bounds[i]:bounds[i+1]:bounds[i+1]])
-		switch {
-		case len(taken) == 0:
-		case err != nil:
-			p.held = taken // for the next flush
-		default:
-			p.runs = append(p.runs, taken)
-			p.flushed(now)
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("flush %d day records: %w", len(batch), err)
-	}
-	a.pending.Add(-events)
-	return nil
+	a.seq++
+	return Batch{Writer: a.writer, Seq: a.seq, Deltas: deltas}, events
 }
 
-func (a *Aggregator) appendLog(ctx context.Context, records []pendingRecord) error {
-	data, err := encodeBatch(a.encoded[:0], records)
-	if err != nil {
-		return err
-	}
-	a.encoded = data
-	start := time.Now()
-	seq, err := a.store.AppendLog(ctx, data)
-	a.observe(time.Since(start), err)
-	if err != nil {
-		return err
-	}
-	a.loggedUpTo = seq
-	return nil
+func (a *Aggregator) apply(ctx context.Context, b *Batch) error {
+	start := a.now()
+	err := a.store.Apply(ctx, *b)
+	a.observe(a.now().Sub(start), err)
+	return err
 }
 
-// mergeInto returns a merge of delta into a stored record. It leaves delta
-// untouched, so a failed write can put it back.
-func mergeInto(delta *tally) func([]byte) ([]byte, error) {
-	return func(stored []byte) ([]byte, error) {
-		if stored == nil { // a new link-day, as most are when clicks spread wide
-			return EncodeRecord(delta.record())
-		}
-		r, err := DecodeRecord(stored)
-		if err != nil {
-			return nil, err
-		}
-		if err := delta.addTo(r); err != nil {
-			return nil, fmt.Errorf("merge day record: %w", err)
-		}
-		return EncodeRecord(r)
-	}
-}
-
-func compareDayKeys(x, y DayKey) int {
-	if x.Code != y.Code {
-		if x.Code < y.Code {
-			return -1
-		}
-		return 1
-	}
-	return int(x.Day - y.Day)
+func (a *Aggregator) failed(err error) error {
+	a.lastError.Store(&flushFailure{at: a.now(), err: err})
+	return err
 }
 
 // Healthy returns nil, or the error of the last flush if it failed.
@@ -282,28 +252,26 @@ func (a *Aggregator) Summary(ctx context.Context, code string, period Period) (S
 		return Summary{}, fmt.Errorf("read records of %s: %w", code, err)
 	}
 	byDay := make(map[Day]*Record, len(stored))
-	for _, sr := range stored {
-		r, err := DecodeRecord(sr.Data)
-		if err != nil {
-			return Summary{}, fmt.Errorf("decode record of %s on %s: %w", code, sr.Day, err)
+	for i := range stored {
+		byDay[stored[i].Day] = &stored[i].Record
+	}
+	on := func(day Day) *Record {
+		r := byDay[day]
+		if r == nil {
+			r = &Record{}
+			byDay[day] = r
 		}
-		byDay[sr.Day] = r
+		return r
 	}
-	add := func(day Day, t *tally) {
-		if r := byDay[day]; r != nil {
-			err = errors.Join(err, t.addTo(r))
-		} else {
-			byDay[day] = t.record()
+	if a.held != nil {
+		for d := range heldOf(a.held.Deltas, code, period) {
+			err = errors.Join(err, d.AddTo(on(d.Day)))
 		}
 	}
-	p, hash := &a.parts[partitionOf(code)], a.hash(code)
-	addRecord := func(r *pendingRecord) { add(r.Day, &r.t) }
-	for _, r := range p.runs {
-		r.find(hash, code, period, addRecord)
-	}
-	p.held.find(hash, code, period, addRecord)
-	for day, t := range p.queuedOf(hash, code, period) {
-		add(day, t)
+	k := a.key(code, 0)
+	for day, t := range a.partition(&k).queuedOf(k.hash, code, period) {
+		d := Delta{DayKey: DayKey{Code: code, Day: day}, t: *t}
+		err = errors.Join(err, d.AddTo(on(day)))
 	}
 	if err != nil {
 		return Summary{}, fmt.Errorf("merge records of %s: %w", code, err)
@@ -319,4 +287,17 @@ func (a *Aggregator) Summary(ctx context.Context, code string, period Period) (S
 	}
 	slices.SortFunc(sum.Days, func(x, y DayCounts) int { return int(x.Day - y.Day) })
 	return sum, nil
+}
+
+// heldOf yields the deltas of code in period among deltas, which are in
+// DayKey order.
+func heldOf(deltas []Delta, code string, period Period) func(func(*Delta) bool) {
+	return func(yield func(*Delta) bool) {
+		i, _ := slices.BinarySearchFunc(deltas, DayKey{Code: code, Day: period.From}, func(d Delta, k DayKey) int { return d.DayKey.Compare(k) })
+		for ; i < len(deltas) && deltas[i].Code == code && deltas[i].Day <= period.To; i++ {
+			if !yield(&deltas[i]) {
+				return
+			}
+		}
+	}
 }

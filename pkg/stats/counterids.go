@@ -8,12 +8,16 @@ import (
 
 // A counterID names a counter inside a tally. A million tallies naming
 // their counters by Metric strings held four million pointers, which the
-// collector followed at every cycle; ids are plain numbers.
+// collector followed at every cycle; ids are plain numbers. (Measured
+// again with the deltas in the bbolt store's runs: with strings,
+// BenchmarkFlushSpread took 1.22 times the CPU per click and 23% more
+// memory a flush.)
 type counterID uint16
 
 // maxCounterIDs bounds the table. Names come from this package's constants,
-// track's tables, and logs and checkpoints this binary wrote; a name past
-// the bound is counted in a tally's extra Record, by name.
+// track's tables, callers of Add, and deltas a store reads back (the bbolt
+// store's log); a name past the bound is counted in a tally's extra
+// Record, by name.
 const maxCounterIDs = 1<<16 - 1
 
 // counterIDs interns counter names, process-wide: ids are never written to
@@ -69,8 +73,8 @@ func (t *counterTable) lookup(name []byte) (id counterID, ok bool) {
 // name returns the name of an id idOf handed out.
 func (t *counterTable) name(id counterID) Metric { return (*t.names.Load())[id] }
 
-// mustID returns the id of one of the names interned at start, before any
-// log could fill the table.
+// mustID returns the id of one of the names interned at start, before
+// anything could fill the table.
 func mustID(m Metric) counterID {
 	id, ok := counterIDs.idOf(m)
 	if !ok {

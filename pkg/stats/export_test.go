@@ -17,10 +17,6 @@ func FillCounterTable() (restore func()) {
 	return func() { counterIDs = saved }
 }
 
-// PartitionOf is partitionOf, for tests that need a code's counts to stay
-// in several runs.
-var PartitionOf = partitionOf
-
 // MaxQueued is maxQueued, and QueuedEvents the number of events in the
 // queues of a.
 const MaxQueued = maxQueued

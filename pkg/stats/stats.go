@@ -1,10 +1,46 @@
-// Package stats counts what happens to links, in memory first and on disk at
-// each flush, and reads the two back as one.
+// Package stats counts what happens to links: in memory on the click path,
+// and in a Store at each flush.
+//
+// # Where a count is
+//
+// A count (one event under one counter, or one visitor ID) is in exactly
+// one of these places at a time:
+//
+//  1. the queue of its partition (partition.events): counted since the
+//     last flush;
+//  2. the sums of its partition (partition.summed): the same, summed per
+//     link-day, for a queue that filled up before a flush and for
+//     counters the id table has no room for;
+//  3. the held batch (Aggregator.held): taken by a flush whose write
+//     failed, and written again, as it is, before anything newer;
+//  4. the Store, once an Apply of its batch returned nil.
+//
+// A flush moves counts from 1 and 2 to a new batch and hands it to the
+// store; it holds flushMu meanwhile, so no reader sees the batch in
+// flight. If the write fails the batch goes to 3, so a count moves only
+// forward, and reads (Summary, Scan), which hold flushMu for reading, add
+// the four places up and see each count once.
+//
+// One exception: a write may fail after the store committed it (a lost
+// answer from a database server). The held batch is then in the store
+// too, and reads count it twice until the retry, which the store
+// recognises by the batch's Writer and Seq and does not count again.
+//
+// What the store does with a batch is its own affair: the bbolt store
+// (store/) appends it to a log and keeps it in memory until a fold, so
+// that a flush costs one write however many links it touches; its reads
+// include what it has not folded yet.
+//
+// Nothing on the click path waits on the disk or takes a lock a flush
+// holds across a write: clicks take only their partition's lock, which a
+// flush holds while it swaps the queue out.
 package stats
 
 import (
 	"context"
 	"time"
+
+	"github.com/axiomhq/hyperloglog"
 )
 
 // Day is a UTC calendar day, counted from the Unix epoch.
@@ -53,62 +89,93 @@ const (
 	Shares Metric = "shares"
 )
 
-// Merge updates one stored day record: it gets the stored bytes (nil if
-// none) and returns the bytes to store.
-type Merge struct {
-	DayKey
-	Apply func(stored []byte) ([]byte, error)
-}
-
-// StoredRecord is a day record as stored.
-type StoredRecord struct {
+// DayKey names everything counted for one link (or page-view key) on one
+// day.
+type DayKey struct {
+	Code string
 	Day  Day
-	Data []byte
 }
 
-// LogEntry is one flush's deltas as appended to the log.
-type LogEntry struct {
-	Seq  uint64
-	Data []byte
+// Compare orders day keys by code, bytewise as Go compares strings (in SQL,
+// COLLATE "C"), then day: the order of a Batch.
+func (k DayKey) Compare(o DayKey) int {
+	switch {
+	case k.Code < o.Code:
+		return -1
+	case k.Code > o.Code:
+		return 1
+	}
+	return int(k.Day) - int(o.Day)
 }
 
-// Checkpoint is the unfolded counts of one partition of the codes, standing
-// for every log entry up to and including Seq.
-type Checkpoint struct {
-	Part int
-	Seq  uint64
-	Data []byte
+// Record is what is known of one link on one day.
+type Record struct {
+	Counts   map[Metric]uint64   // every counter but Uniques; never nil
+	Visitors *hyperloglog.Sketch // the visitor IDs' sketch (precision 14); nil when none was seen
 }
 
-// Store keeps day records, the log of flushed deltas not yet folded into
-// them, and the checkpoints that let the log be cut. It is implemented
-// outside this package (store/).
-//
-// Flushes append to the log: sequential keys, cheap however many links they
-// touch. Checkpoints rewrite one partition's unfolded counts as one value,
-// also cheap. Folds merge them into the day records far less often, so that
-// a record written by a fold has collected many flushes' counts.
+// withUniques returns r's counters with the sketch's estimate as Uniques.
+// It adds Uniques to r.Counts: r is the caller's.
+func (r *Record) withUniques() map[Metric]uint64 {
+	if r.Counts == nil {
+		r.Counts = make(map[Metric]uint64, 1)
+	}
+	if r.Visitors != nil {
+		r.Counts[Uniques] = r.Visitors.Estimate()
+	}
+	return r.Counts
+}
+
+// DayRecord is the Record of one day.
+type DayRecord struct {
+	Day Day
+	Record
+}
+
+// Batch is what one flush of an Aggregator counted: the store adds it to
+// what it holds.
+type Batch struct {
+	// Writer names the Aggregator: random, one per process.
+	Writer uint64
+	// Seq increases with each batch of a Writer. A batch whose write
+	// failed is written again with the same Seq and Deltas, before any
+	// later batch of its Writer, so a store that remembers the last Seq
+	// of each Writer can count a retry once even if the failed write was
+	// committed.
+	Seq uint64
+	// Deltas holds each link-day once, sorted by DayKey.Compare: a store
+	// that locks rows in this order cannot deadlock with another writer.
+	Deltas []Delta
+}
+
+// Store keeps the counts of every link and day. It is implemented outside
+// this package (store/).
 type Store interface {
-	// AppendLog durably appends one flush's deltas and returns its sequence
-	// number, larger than any before. It must not keep data: the aggregator
-	// reuses the buffer.
-	AppendLog(ctx context.Context, data []byte) (uint64, error)
-	// Log returns the entries not yet cut, in order. The caller owns them.
-	Log(ctx context.Context) ([]LogEntry, error)
-	// Checkpoints returns the checkpoint of every partition that has one.
-	// The caller owns them.
-	Checkpoints(ctx context.Context) ([]Checkpoint, error)
-	// Fold applies merges to the day records, replaces the checkpoint of
-	// cp.Part with cp, and deletes the log entries up to and including
-	// cutLog, in one atomic transaction: after an error, nothing changed.
-	// It must not keep cp.Data, which the aggregator reuses.
-	Fold(ctx context.Context, merges []Merge, cp Checkpoint, cutLog uint64) error
-	// Records returns the stored day records of code in period, in day
-	// order. The caller owns the bytes.
-	Records(ctx context.Context, code string, period Period) ([]StoredRecord, error)
-	// ScanDay calls fn with every stored record of day, in key order. data
-	// is valid only during the call.
-	ScanDay(ctx context.Context, day Day, fn func(key string, data []byte) error) error
+	// Apply adds every delta of b to the stored counts, atomically: after
+	// an error, none of b counts (or, if the store cannot tell, it counts
+	// once a retry of b succeeds). A batch of a Writer and Seq already
+	// applied is not counted again. Neither the aggregator nor the store
+	// changes b's deltas once Apply is called: the store may keep them.
+	Apply(ctx context.Context, b Batch) error
+	// Records returns the records of code on the days of period that have
+	// counts, in day order, with every batch applied before. The caller
+	// owns them.
+	Records(ctx context.Context, code string, period Period) ([]DayRecord, error)
+	// Scan calls fn with the counts of every key counted in period, day by
+	// day and, within a day, in key order (bytewise, as DayKey.Compare),
+	// each key and day once: every counter, and the estimate of the day's
+	// unique visitors as Uniques. kc.Counts is valid only during the call.
+	// It stops at fn's first error, and returns it.
+	Scan(ctx context.Context, period Period, fn func(kc KeyCounts) error) error
+}
+
+// KeyCounts are the counters of one key (a code, or a page-view key) on
+// one day, with the day's unique visitors read from its sketch as Uniques.
+// Counts is valid only during the call it is passed to.
+type KeyCounts struct {
+	Key    string
+	Day    Day
+	Counts map[Metric]uint64
 }
 
 // Summary is what is known of one link: stored and pending counts together.
