@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
 	"strings"
@@ -353,39 +352,83 @@ func TestSharedStoreImportArrivesInOnePoll(t *testing.T) {
 	}
 	mustPoll(t, b.Service)
 	b.gets.gets.Store(0)
-	for _, url := range []string{"https://a.example/0", fmt.Sprintf("https://a.example/%d", link.MaxChanges)} {
-		_, links, err := a.ByURL(ctx, url)
-		if err != nil || len(links) != 1 {
-			t.Fatalf("ByURL(%s) = %v, %v", url, links, err)
+	n := 0
+	err := a.db.Each(ctx, func(l link.Link) error {
+		n++
+		if r := route(t, b.Service, l.Code); r.URL != l.URL {
+			t.Fatalf("B routes %s to %q, want %q", l.Code, r.URL, l.URL)
 		}
-		if r := route(t, b.Service, links[0].Code); r.URL != url {
-			t.Fatalf("B routes %s to %q, want %q", links[0].Code, r.URL, url)
-		}
+		return nil
+	})
+	if err != nil || n != len(reqs) {
+		t.Fatalf("Each saw %d links (%v), want %d", n, err, len(reqs))
 	}
 	if n := b.gets.gets.Load(); n != 0 {
 		t.Fatalf("%d store reads for links the poll brought, want none", n)
 	}
 }
 
-// Follow polls at once and then every interval, until its context ends.
+// Follow polls at once and then every interval until its context ends,
+// logging a failed poll and trying again at the next tick.
 func TestFollowPollsUntilStopped(t *testing.T) {
 	t.Parallel()
 	ctx, stop := context.WithCancel(context.Background())
-	a, b, _ := twoInstances(t)
-	l := mint(t, a.Service, "https://a.example/")
+	url := pgtest.URL(t)
+	a := openInstance(t, url, nil)
+	feed := &failingFeed{ChangeFeed: pgtest.OpenURL(t, url)}
+	b := openInstance(t, url, feed)
+	first, second := mint(t, a.Service, "https://a.example/1"), mint(t, a.Service, "https://a.example/2")
 	mustLoad(t, b.Service)
-	if _, err := a.SetDisabled(ctx, l.Code, true); err != nil {
+	if _, err := a.SetDisabled(ctx, first.Code, true); err != nil {
 		t.Fatal(err)
 	}
+	var logged syncBuffer
 	var wg sync.WaitGroup
-	wg.Go(func() { b.Follow(ctx, time.Hour, slog.New(slog.NewTextHandler(io.Discard, nil))) })
-	deadline := time.Now().Add(30 * time.Second) // a hang, not a measure
-	for !route(t, b.Service, l.Code).Disabled {
-		if time.Now().After(deadline) {
-			t.Fatal("Follow never applied the change")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	wg.Go(func() { b.Follow(ctx, time.Hour, slog.New(slog.NewTextHandler(&logged, nil))) })
+	waitFor(t, "Follow to poll at once", func() bool { return route(t, b.Service, first.Code).Disabled })
 	stop()
 	wg.Wait()
+
+	ctx, stop = context.WithCancel(context.Background())
+	defer stop()
+	feed.fail.Store(true)
+	if _, err := a.SetDisabled(ctx, second.Code, true); err != nil {
+		t.Fatal(err)
+	}
+	wg.Go(func() { b.Follow(ctx, time.Millisecond, slog.New(slog.NewTextHandler(&logged, nil))) })
+	waitFor(t, "a failed poll to be logged", func() bool { return strings.Contains(logged.String(), "connection refused") })
+	feed.fail.Store(false)
+	waitFor(t, "Follow to poll again after a failure", func() bool { return route(t, b.Service, second.Code).Disabled })
+	stop()
+	wg.Wait()
+}
+
+// waitFor waits until cond holds, failing the test if it never does.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second) // a hang, not a measure
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// syncBuffer is a log that goroutines may write while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
