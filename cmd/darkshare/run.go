@@ -220,7 +220,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	}()
 
-	admin := auth.NewService(db, db)
+	admin := auth.NewService(db, db, auth.WithLogger(log))
 	token, err := admin.Bootstrap(ctx, getenv("DARKSHARE_ADMIN_TOKEN"))
 	if errors.Is(err, auth.ErrWeakToken) {
 		return fmt.Errorf("DARKSHARE_ADMIN_TOKEN: %w", err)
@@ -276,7 +276,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	flushCtx, stopFlushing := context.WithCancel(context.Background())
 	var flusher sync.WaitGroup
-	flusher.Go(func() { agg.Run(flushCtx, cfg.flushInterval, visitors.Persist) })
+	flusher.Go(func() { agg.Run(flushCtx, cfg.flushInterval, visitors.Persist, admin.Refresh) })
 	// Redirects are served meanwhile, reading the db for links not yet loaded.
 	flusher.Go(func() { loadRoutes(flushCtx, links, log) })
 	// Other instances' changes to links; returns at once while the links
