@@ -33,6 +33,8 @@ type Config struct {
 	AccessLog bool
 	// Pprof serves /debug/pprof/ to admins.
 	Pprof bool
+	// Conns are the connection timeouts, and the caps a Listener applies.
+	Conns Conns
 }
 
 // Deps are the domain services the handlers call.
@@ -98,6 +100,9 @@ func New(cfg Config, deps Deps) (*fiber.App, error) {
 		BodyLimit:             bodyLimit,
 		ReadBufferSize:        readBufferSize,
 		ErrorHandler:          s.handleError,
+		ReadTimeout:           cfg.Conns.ReadTimeout,
+		WriteTimeout:          cfg.Conns.WriteTimeout,
+		IdleTimeout:           cfg.Conns.IdleTimeout,
 	})
 	s.routes(app)
 	return app, nil
