@@ -158,9 +158,8 @@ func (s *server) backup() fiber.Handler {
 		name := "darkshare-" + time.Now().UTC().Format("20060102-150405") + ".db"
 		c.Set(fiber.HeaderContentType, "application/octet-stream")
 		c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`"`)
-		conn := c.Context().Conn()
 		c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
-			n, err := s.Backup(streamDeadline(w, conn, s.cfg.Conns.WriteTimeout))
+			n, err := s.Backup(w)
 			if err == nil {
 				err = w.Flush()
 			}

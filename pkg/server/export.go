@@ -76,9 +76,8 @@ func (s *server) export() fiber.Handler {
 		c.Set(fiber.HeaderContentType, exportTypes[format])
 		c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`"`)
 		ctx := context.WithoutCancel(c.UserContext())
-		conn := c.Context().Conn()
 		c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
-			err := s.writeExport(ctx, streamDeadline(w, conn, s.cfg.Conns.WriteTimeout), format, by, p)
+			err := s.writeExport(ctx, w, format, by, p)
 			if err == nil {
 				err = w.Flush()
 			}

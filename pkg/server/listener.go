@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -19,7 +18,8 @@ import (
 
 // Conns bounds the connections the server holds, so that no client can keep
 // the process's descriptors or memory: how long each may take and how many
-// there may be. The zero value bounds nothing.
+// there may be. The zero value bounds nothing. Idle and write timeouts hold
+// within an eighth of their length (see conn).
 type Conns struct {
 	// ReadTimeout bounds the reading of one request, header and body
 	// together, from its first byte; on a new connection, from accept. A
@@ -27,12 +27,12 @@ type Conns struct {
 	// fasthttp has no separate header timeout, and a request body is at most
 	// 16 KiB, so one bound serves both.
 	ReadTimeout time.Duration
-	// WriteTimeout bounds the writing of one response. Streamed backups and
-	// exports get it anew for each chunk, so it bounds a stall, not their
-	// length.
+	// WriteTimeout bounds each write of a response to the connection: a
+	// response fasthttp writes at once, or a chunk of a streamed backup or
+	// export, so it bounds a stall, not a stream's length.
 	WriteTimeout time.Duration
 	// IdleTimeout bounds the wait for the next request on a keep-alive
-	// connection. Zero means ReadTimeout (fasthttp's rule).
+	// connection; zero means no bound.
 	IdleTimeout time.Duration
 	// Max caps open connections; 0 means no cap.
 	Max int
@@ -211,6 +211,11 @@ func (l *Listener) admit(c net.Conn) *conn {
 		l.perIP[key]++
 	}
 	l.mu.Unlock()
+	// The first request has ReadTimeout from now, with no idle wait before it.
+	tc.bounded = true
+	if d := l.cfg.ReadTimeout; d > 0 {
+		tc.setRead(time.Now().Add(d))
+	}
 	return tc
 }
 
@@ -277,13 +282,73 @@ func (l *Listener) endReads() {
 	}
 }
 
-// conn is an accepted connection, counted until it closes.
+// conn is an accepted connection, counted until it closes. It applies the
+// timeouts of Conns. fasthttp would move a deadline three times a request,
+// a runtime timer change each, which cost a redirect 5-8% more server CPU
+// (measured against this, and against no timeouts). conn moves the idle and write deadlines only when they are
+// an eighth of their timeout stale, and sets the read deadline only for a
+// request that does not come in one read; so a keep-alive request costs a
+// clock read, not a timer change.
+//
+// fasthttp reads and writes a connection from one goroutine; the fields
+// below are that goroutine's (Listener.endReads uses the net.Conn only).
 type conn struct {
 	net.Conn
 	l       *Listener
 	key     netip.Addr
 	counted bool // against the per-address cap
 	closed  atomic.Bool
+
+	readDL, writeDL time.Time // the deadlines last set
+	// wrote: a response was written since the last read, so the next read
+	// waits for a new request. started: a read of the current request
+	// returned bytes. bounded: the read deadline bounds the current request.
+	wrote, started, bounded bool
+}
+
+func (c *conn) Read(p []byte) (int, error) {
+	cfg := &c.l.cfg
+	switch {
+	case c.wrote:
+		c.wrote, c.started, c.bounded = false, false, false
+		if d := cfg.IdleTimeout; d > 0 {
+			want := time.Now().Add(d)
+			if c.readDL.Before(want) || c.readDL.After(want.Add(d/8)) {
+				c.setRead(want.Add(d / 8))
+			}
+		} else if !c.readDL.IsZero() {
+			c.setRead(time.Time{})
+		}
+	case c.started && !c.bounded:
+		// The request did not come whole: it has ReadTimeout to finish,
+		// from about its first byte (fasthttp reads again at once).
+		c.bounded = true
+		if d := cfg.ReadTimeout; d > 0 {
+			c.setRead(time.Now().Add(d))
+		}
+	}
+	n, err := c.Conn.Read(p)
+	if n > 0 {
+		c.started = true
+	}
+	return n, err
+}
+
+func (c *conn) setRead(t time.Time) {
+	c.readDL = t
+	// An error means the connection is closed; the read will say so.
+	_ = c.Conn.SetReadDeadline(t)
+}
+
+func (c *conn) Write(p []byte) (int, error) {
+	if d := c.l.cfg.WriteTimeout; d > 0 {
+		if want := time.Now().Add(d); c.writeDL.Before(want) {
+			c.writeDL = want.Add(d / 8)
+			_ = c.Conn.SetWriteDeadline(c.writeDL)
+		}
+	}
+	c.wrote = true
+	return c.Conn.Write(p)
 }
 
 func (c *conn) Close() error {
@@ -323,27 +388,4 @@ func Shutdown(app *fiber.App, ln *Listener, timeout time.Duration) error {
 		case <-tick.C:
 		}
 	}
-}
-
-// streamDeadline returns w, which gives conn a fresh write deadline of d
-// before each write, for a stream whose length has no bound; d <= 0 returns
-// w as is. conn is the request's (c.Context().Conn()).
-func streamDeadline(w io.Writer, conn net.Conn, d time.Duration) io.Writer {
-	if d <= 0 {
-		return w
-	}
-	return &deadlineWriter{w: w, conn: conn, d: d}
-}
-
-type deadlineWriter struct {
-	w    io.Writer
-	conn net.Conn
-	d    time.Duration
-}
-
-func (w *deadlineWriter) Write(p []byte) (int, error) {
-	if err := w.conn.SetWriteDeadline(time.Now().Add(w.d)); err != nil {
-		return 0, err
-	}
-	return w.w.Write(p)
 }

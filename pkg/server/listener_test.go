@@ -72,17 +72,21 @@ func readUntilClosed(t *testing.T, c net.Conn, r io.Reader) string {
 }
 
 func TestTimeoutsCloseConnections(t *testing.T) {
-	env := startServerConfig(t, func(c *Config) {
-		c.Conns = Conns{ReadTimeout: 200 * time.Millisecond, WriteTimeout: time.Second, IdleTimeout: 200 * time.Millisecond}
-	})
+	// Each server has one short timeout and the others far beyond the
+	// test's guard, so only the timeout under test can close a connection.
+	const short, long = 200 * time.Millisecond, time.Hour
+	read := startServerConfig(t, func(c *Config) { c.Conns = Conns{ReadTimeout: short, WriteTimeout: long, IdleTimeout: long} })
+	idle := startServerConfig(t, func(c *Config) { c.Conns = Conns{ReadTimeout: long, WriteTimeout: long, IdleTimeout: short} })
+	write := startServerConfig(t, func(c *Config) { c.Conns = Conns{ReadTimeout: long, WriteTimeout: short, IdleTimeout: long} })
+
 	t.Run("silent", func(t *testing.T) {
-		c := dialFrom(t, env, "127.0.0.1")
+		c := dialFrom(t, read, "127.0.0.1")
 		if got := readUntilClosed(t, c, c); got != "" && !strings.HasPrefix(got, "HTTP/1.1 408") {
 			t.Errorf("answer to a silent connection: %q", got)
 		}
 	})
 	t.Run("half a header", func(t *testing.T) {
-		c := dialFrom(t, env, "127.0.0.1")
+		c := dialFrom(t, read, "127.0.0.1")
 		if _, err := io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: s.test\r\nUser-Ag"); err != nil {
 			t.Fatal(err)
 		}
@@ -90,41 +94,85 @@ func TestTimeoutsCloseConnections(t *testing.T) {
 			t.Errorf("answer to half a header: %q, want a 408", got)
 		}
 	})
-	t.Run("header trickling in", func(t *testing.T) {
-		// A byte at a time, each well within the timeout: the read timeout
-		// bounds the whole request, not each read.
-		c := dialFrom(t, env, "127.0.0.1")
-		if _, err := io.WriteString(c, "GET /healthz HTTP/1.1\r\nX-Slow: "); err != nil {
+	t.Run("half a header after a request", func(t *testing.T) {
+		c := dialFrom(t, read, "127.0.0.1")
+		br := bufio.NewReader(c)
+		mustServe(t, c, br)
+		if _, err := io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: s.test\r\nUser-Ag"); err != nil {
 			t.Fatal(err)
 		}
-		stop := make(chan struct{})
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			tick := time.NewTicker(20 * time.Millisecond)
-			defer tick.Stop()
-			for {
-				if _, err := io.WriteString(c, "a"); err != nil {
-					return
-				}
-				select {
-				case <-stop:
-					return
-				case <-tick.C:
-				}
+		if got := readUntilClosed(t, c, br); !strings.HasPrefix(got, "HTTP/1.1 408") {
+			t.Errorf("answer to half a second header: %q, want a 408", got)
+		}
+	})
+	t.Run("header trickling in", func(t *testing.T) {
+		// A byte at a time, each well within the timeout: the read timeout
+		// bounds the whole request, not each read. First on a fresh
+		// connection, then as a keep-alive connection's second request.
+		for _, first := range []bool{true, false} {
+			c := dialFrom(t, read, "127.0.0.1")
+			br := bufio.NewReader(c)
+			if !first {
+				mustServe(t, c, br)
 			}
-		}()
-		readUntilClosed(t, c, c)
-		close(stop)
-		<-done
+			if _, err := io.WriteString(c, "GET /healthz HTTP/1.1\r\nX-Slow: "); err != nil {
+				t.Fatal(err)
+			}
+			stop := make(chan struct{})
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				tick := time.NewTicker(20 * time.Millisecond)
+				defer tick.Stop()
+				for {
+					if _, err := io.WriteString(c, "a"); err != nil {
+						return
+					}
+					select {
+					case <-stop:
+						return
+					case <-tick.C:
+					}
+				}
+			}()
+			readUntilClosed(t, c, br)
+			close(stop)
+			<-done
+		}
 	})
 	t.Run("idle keep-alive", func(t *testing.T) {
-		c := dialFrom(t, env, "127.0.0.1")
+		c := dialFrom(t, idle, "127.0.0.1")
 		br := bufio.NewReader(c)
+		mustServe(t, c, br)
 		mustServe(t, c, br)
 		if got := readUntilClosed(t, c, br); got != "" {
 			t.Errorf("idle connection got %q", got)
 		}
+	})
+	t.Run("responses not read", func(t *testing.T) {
+		// Pipelined requests for far more than the socket buffers hold (4
+		// MiB for sending here), from a client that reads nothing: the
+		// server's write stalls until the write timeout ends it.
+		c := dialFrom(t, write, "127.0.0.1")
+		if err := c.(*net.TCPConn).SetReadBuffer(4096); err != nil {
+			t.Fatal(err)
+		}
+		mustServe(t, c, bufio.NewReader(c)) // the server holds c
+		requests := strings.Repeat("GET /static/css/darkshare.css HTTP/1.1\r\nHost: s.test\r\n\r\n", 4000)
+		sent := make(chan struct{})
+		go func() {
+			defer close(sent)
+			_, _ = io.WriteString(c, requests) // ends when the server closes, if not before
+		}()
+		deadline := time.Now().Add(guard)
+		for write.ln.open() > 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("the server still writes to a client that reads nothing after %s", guard)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		_ = c.Close()
+		<-sent
 	})
 }
 

@@ -33,7 +33,8 @@ type Config struct {
 	AccessLog bool
 	// Pprof serves /debug/pprof/ to admins.
 	Pprof bool
-	// Conns are the connection timeouts, and the caps a Listener applies.
+	// Conns are the connection timeouts and caps, which the Listener
+	// applies: serve the app on NewListener.
 	Conns Conns
 }
 
@@ -100,9 +101,8 @@ func New(cfg Config, deps Deps) (*fiber.App, error) {
 		BodyLimit:             bodyLimit,
 		ReadBufferSize:        readBufferSize,
 		ErrorHandler:          s.handleError,
-		ReadTimeout:           cfg.Conns.ReadTimeout,
-		WriteTimeout:          cfg.Conns.WriteTimeout,
-		IdleTimeout:           cfg.Conns.IdleTimeout,
+		// No Read/Write/IdleTimeout here: the Listener applies cfg.Conns at
+		// a fraction of fasthttp's per-request cost.
 	})
 	s.routes(app)
 	return app, nil
