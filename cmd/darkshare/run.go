@@ -171,7 +171,7 @@ func connFlags(fs *flag.FlagSet, getenv func(string) string, conns *server.Conns
 		v           *time.Duration
 	}{
 		{"read-timeout", "longest a client may take to send one request, header and body together (a connection's first: from connecting)", &conns.ReadTimeout},
-		{"write-timeout", "longest the writing of one response may take (a streamed backup or export: of each chunk)", &conns.WriteTimeout},
+		{"write-timeout", "longest one write of a response may stall (a page is written at once; a streamed backup or export chunk by chunk)", &conns.WriteTimeout},
 		{"idle-timeout", "how long a keep-alive connection may wait for its next request", &conns.IdleTimeout},
 	} {
 		v, err := envDuration(getenv, envName(d.name), *d.v)

@@ -23,9 +23,10 @@ import (
 type Conns struct {
 	// ReadTimeout bounds the reading of one request, header and body
 	// together, from its first byte; on a new connection, from accept. A
-	// connection that sends half a header is closed when it runs out.
-	// fasthttp has no separate header timeout, and a request body is at most
-	// 16 KiB, so one bound serves both.
+	// connection that sends half a header is closed when it runs out. There
+	// is no separate header timeout: the connection sees bytes, not where a
+	// header ends (fasthttp's hook for that runs on every request), and a
+	// body is at most 16 KiB, so one bound serves both.
 	ReadTimeout time.Duration
 	// WriteTimeout bounds each write of a response to the connection: a
 	// response fasthttp writes at once, or a chunk of a streamed backup or
@@ -93,10 +94,11 @@ var (
 )
 
 // Listener wraps a net.Listener for the app: it refuses connections over the
-// caps of Conns, and waits for descriptors to free up when the process runs
-// out of them, where a plain listener's Accept error would end the server.
-// It knows its open connections, so Shutdown can end those waiting for a
-// request. Create it with NewListener; Close closes the wrapped listener.
+// caps of Conns, applies its timeouts to the others, and waits for
+// descriptors to free up when the process runs out of them, where a plain
+// listener's Accept error would end the server. It knows its open
+// connections, so Shutdown can end those waiting for a request. Create it
+// with NewListener; Close closes the wrapped listener.
 type Listener struct {
 	net.Listener
 	cfg     Conns
