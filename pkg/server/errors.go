@@ -46,6 +46,8 @@ var errorStatuses = []struct {
 	{link.ErrNotFound, http.StatusNotFound, "not_found"},
 	{auth.ErrNoKey, http.StatusNotFound, "not_found"},
 	{link.ErrDisabled, http.StatusGone, "disabled"},
+	{errConnsPerIP, http.StatusTooManyRequests, "too_many_connections"},
+	{errConnsFull, http.StatusServiceUnavailable, "server_full"},
 }
 
 // fiberMessages replace Fiber's terse texts where the client can act on more.
