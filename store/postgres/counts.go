@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/axiomhq/hyperloglog"
 	"github.com/jackc/pgx/v5"
@@ -237,73 +238,146 @@ func (db *DB) Records(ctx context.Context, code string, period stats.Period) ([]
 	return out, nil
 }
 
-// Scan implements stats.Store. It reads scanPage key-days per query, each
-// a row of its own (its counters and estimate gathered by the database),
-// and calls fn with them once the query is done. So the pages are read
-// at different moments: a batch that another instance applies meanwhile
-// may show in the later pages only. Each key-day still comes once, in
-// order.
+// Scan implements stats.Store. It reads the period a page at a time:
+// scanPage key-days of counters and as many of sketches' estimates, both
+// in (day, key) order by their indexes, in one round trip; then it calls
+// fn with the key-days up to where both have been read. So the pages are
+// read at different moments: a batch that another instance applies
+// meanwhile may show in the later pages only, or in a key-day's counters
+// and not yet in its estimate. Each key-day still comes once, in order.
 func (db *DB) Scan(ctx context.Context, period stats.Period, fn func(stats.KeyCounts) error) error {
 	counts := make(map[stats.Metric]uint64, 8)
-	// The next page starts at the key-day (day, after), included: the
-	// key right after a code c, bytewise, is c followed by a zero byte.
-	day, after := period.From, []byte{}
+	from := keyOnDay{day: period.From} // included
 	for {
-		page, err := db.scanPage(ctx, period, day, after)
+		page, more, err := db.scanPage(ctx, period, from)
 		if err != nil {
 			return fmt.Errorf("postgres: scan %s to %s: %w", period.From, period.To, err)
 		}
-		for _, kc := range page {
+		for _, kd := range page {
 			clear(counts)
-			for i, m := range kc.metrics {
-				counts[stats.Metric(m)] = uint64(kc.values[i])
+			for i, m := range kd.metrics {
+				counts[stats.Metric(m)] = uint64(kd.values[i])
 			}
-			if err := fn(stats.KeyCounts{Key: kc.key, Day: kc.day, Counts: counts}); err != nil {
+			if kd.sketched {
+				counts[stats.Uniques] = uint64(kd.estimate)
+			}
+			if err := fn(stats.KeyCounts{Key: kd.key, Day: kd.day, Counts: counts}); err != nil {
 				return err
 			}
 		}
-		if len(page) < scanPage {
+		if !more {
 			return nil
 		}
-		last := page[len(page)-1]
-		day, after = last.day, append([]byte(last.key), 0)
+		// The key right after k, bytewise, is k followed by a zero byte.
+		last := page[len(page)-1].keyOnDay
+		from = keyOnDay{day: last.day, key: last.key + "\x00"}
 	}
 }
 
-// keyDay is a row of a scan: the counters of one key on one day, the
-// unique visitors' estimate among them as Uniques.
+// keyOnDay is a key-day, ordered as a scan gives them: day, then key bytewise.
+type keyOnDay struct {
+	day stats.Day
+	key string
+}
+
+func (k keyOnDay) compare(o keyOnDay) int {
+	return cmp.Or(cmp.Compare(k.day, o.day), strings.Compare(k.key, o.key))
+}
+
+// keyDay is what a scan read of one key-day: counters, and the estimate
+// of its sketch if it has one.
 type keyDay struct {
-	day     stats.Day
-	key     string
-	metrics []string
-	values  []int64
+	keyOnDay
+	metrics  []string
+	values   []int64
+	sketched bool
+	estimate int64
 }
 
-// scanPage returns the first scanPage key-days of period from (day, from)
-// on, in (day, key) order.
-func (db *DB) scanPage(ctx context.Context, period stats.Period, day stats.Day, from []byte) ([]keyDay, error) {
-	rows, err := db.pool.Query(ctx, `
-		SELECT day, code, array_agg(metric), array_agg(n) FROM (
-			SELECT day, code, metric, n FROM counts
-			WHERE day <= $2 AND (day, code) >= ($1, $3)
-			UNION ALL
-			SELECT day, code, $4::text, estimate FROM sketches
-			WHERE day <= $2 AND (day, code) >= ($1, $3)
-		) AS t
-		GROUP BY day, code
-		ORDER BY day, code
-		LIMIT $5`, int32(day), int32(period.To), from, string(stats.Uniques), scanPage)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (keyDay, error) {
-		var (
-			kc   keyDay
-			d    int32
-			code []byte
-		)
-		err := row.Scan(&d, &code, &kc.metrics, &kc.values)
-		kc.day, kc.key = stats.Day(d), string(code)
-		return kc, err
+// scanPage returns the key-days of period from from on, in order, as far
+// as it read both their counters and their sketches, and whether there
+// may be more. A query that returned scanPage rows stopped there: past
+// its last row, the other query's rows cannot be matched yet.
+func (db *DB) scanPage(ctx context.Context, period stats.Period, from keyOnDay) ([]keyDay, bool, error) {
+	var counters, sketches []keyDay
+	args := []any{int32(from.day), []byte(from.key), int32(period.To), scanPage}
+	b := &pgx.Batch{}
+	b.Queue(`
+		SELECT day, code, array_agg(metric), array_agg(n) FROM counts
+		WHERE (day, code) >= ($1, $2) AND day <= $3
+		GROUP BY day, code ORDER BY day, code LIMIT $4`, args...).Query(func(rows pgx.Rows) error {
+		var err error
+		counters, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (keyDay, error) {
+			var kd keyDay
+			err := scanKeyDay(row, &kd, &kd.metrics, &kd.values)
+			return kd, err
+		})
+		return err
 	})
+	b.Queue(`
+		SELECT day, code, estimate FROM sketches
+		WHERE (day, code) >= ($1, $2) AND day <= $3
+		ORDER BY day, code LIMIT $4`, args...).Query(func(rows pgx.Rows) error {
+		var err error
+		sketches, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (keyDay, error) {
+			kd := keyDay{sketched: true}
+			err := scanKeyDay(row, &kd, &kd.estimate)
+			return kd, err
+		})
+		return err
+	})
+	if err := db.pool.SendBatch(ctx, b).Close(); err != nil {
+		return nil, false, err
+	}
+	var end *keyOnDay // the last key-day read of both; nil: the period's end
+	for _, rows := range [][]keyDay{counters, sketches} {
+		if len(rows) == scanPage {
+			if last := &rows[len(rows)-1].keyOnDay; end == nil || last.compare(*end) < 0 {
+				end = last
+			}
+		}
+	}
+	out := make([]keyDay, 0, len(counters))
+	for len(counters) > 0 || len(sketches) > 0 {
+		var next keyDay
+		switch c := compareHeads(counters, sketches); {
+		case c < 0:
+			next, counters = counters[0], counters[1:]
+		case c > 0:
+			next, sketches = sketches[0], sketches[1:]
+		default:
+			next, counters = counters[0], counters[1:]
+			next.sketched, next.estimate, sketches = true, sketches[0].estimate, sketches[1:]
+		}
+		if end != nil && next.compare(*end) > 0 {
+			break
+		}
+		out = append(out, next)
+	}
+	return out, end != nil, nil
+}
+
+// compareHeads compares the first key-days of x and y, either of which
+// may be empty: an empty one comes last.
+func compareHeads(x, y []keyDay) int {
+	switch {
+	case len(x) == 0:
+		return 1
+	case len(y) == 0:
+		return -1
+	}
+	return x[0].compare(y[0].keyOnDay)
+}
+
+// scanKeyDay scans a row's day and key into kd, and the rest into dest.
+func scanKeyDay(row pgx.CollectableRow, kd *keyDay, dest ...any) error {
+	var (
+		day  int32
+		code []byte
+	)
+	if err := row.Scan(append([]any{&day, &code}, dest...)...); err != nil {
+		return err
+	}
+	kd.day, kd.key = stats.Day(day), string(code)
+	return nil
 }

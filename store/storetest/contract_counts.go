@@ -440,13 +440,15 @@ func scanAll(t *testing.T, s stats.Store, p stats.Period) []scanned {
 // Scan gives every key-day of the period once, day by day, keys in
 // bytewise order within a day, with every counter and the sketch's
 // estimate as Uniques; nothing outside the period. It reads thousands of
-// key-days: more than a store may read at once.
+// key-days, more than a store may read at once: keys with counters and
+// visitors, with counters only (c…), and with visitors only (v…), in runs
+// of each.
 func testScanOrderAndContents(t *testing.T, open CountsOpener) {
 	s, other := open(t)
 	m := model{}
 	keys := slices.Clone(oddKeys)
-	for i := range 1100 {
-		keys = append(keys, fmt.Sprintf("c%04d", i*7919%1100))
+	for i := range 1600 {
+		keys = append(keys, fmt.Sprintf("c%04d", i*7919%1600), fmt.Sprintf("v%04d", i))
 	}
 	for day := range stats.Day(4) {
 		var deltas []stats.Delta
@@ -455,11 +457,14 @@ func testScanOrderAndContents(t *testing.T, open CountsOpener) {
 				continue // not every key every day
 			}
 			var vs []int
-			if i%5 == 0 {
+			if i%5 == 0 || strings.HasPrefix(key, "v") {
 				vs = []int{i, i + 1, int(day)}
 			}
 			metrics := clicksShares
-			if i%7 == 0 {
+			switch {
+			case strings.HasPrefix(key, "v"):
+				metrics = nil
+			case i%7 == 0:
 				metrics = manyMetrics
 			}
 			deltas = append(deltas, newDelta(key, countsDay+day, uint64(i%9+1), metrics, vs...))
