@@ -18,10 +18,10 @@ import (
 // per key and day with the visitor IDs' sketch and its estimate; and
 // stats_writers the last Seq of each Writer.
 //
-// Two instances may apply batches over the same link-days at once. Each
-// statement takes its rows' locks in the batch's order (stats.DayKey's,
-// then the counter's name), which every writer follows, so a writer only
-// ever waits for one that is ahead of it: no deadlock.
+// Two instances may apply batches over the same link-days at once. Every
+// writer takes its locks in one order: counter rows, then sketch rows,
+// each in the batch's order (stats.DayKey's, then the counter's name), so
+// a writer only ever waits for one that is ahead of it: no deadlock.
 
 // scanPage is how many key-days a Scan reads per query. Scan holds no
 // connection while fn runs, which may call the database (a report looks
@@ -76,8 +76,10 @@ func claimSeq(ctx context.Context, tx pgx.Tx, writer, seq uint64) (bool, error) 
 // addCounters adds every counter of deltas in one statement. An upsert
 // may not touch a row twice: the deltas hold each link-day once (a
 // Batch's promise) and Counters yields each counter once. The rows go in
-// the batch's order, each link-day's counters by name, so that two
-// writers lock shared rows in the same order.
+// the batch's order, and each link-day's counters by name: Counters
+// yields them in the order they were first counted, which differs from
+// one writer to the next, and two writers taking a link-day's rows in
+// opposite orders deadlock.
 func addCounters(ctx context.Context, tx pgx.Tx, deltas []stats.Delta) error {
 	n := len(deltas) * 3 // a click counts under 3 or 4 counters
 	var (
