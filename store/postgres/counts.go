@@ -52,7 +52,7 @@ func (db *DB) Apply(ctx context.Context, b stats.Batch) error {
 		return mergeSketches(ctx, tx, b.Deltas)
 	})
 	if err != nil {
-		return fmt.Errorf("postgres: apply %d day records: %w", len(b.Deltas), err)
+		return fmt.Errorf("apply batch %d of writer %x: %w", b.Seq, b.Writer, err)
 	}
 	return nil
 }
@@ -210,7 +210,7 @@ func (db *DB) Records(ctx context.Context, code string, period stats.Period) ([]
 		SELECT day, NULL, 0, sketch FROM sketches WHERE code = $1 AND day BETWEEN $2 AND $3
 		ORDER BY 1`, []byte(code), int32(period.From), int32(period.To))
 	if err != nil {
-		return nil, fmt.Errorf("postgres: read the records of %q: %w", code, err)
+		return nil, fmt.Errorf("read the records of %q: %w", code, err)
 	}
 	var (
 		out    []stats.DayRecord
@@ -235,7 +235,7 @@ func (db *DB) Records(ctx context.Context, code string, period stats.Period) ([]
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("postgres: read the records of %q: %w", code, err)
+		return nil, fmt.Errorf("read the records of %q: %w", code, err)
 	}
 	return out, nil
 }
@@ -253,7 +253,7 @@ func (db *DB) Scan(ctx context.Context, period stats.Period, fn func(stats.KeyCo
 	for {
 		page, more, err := db.scanPage(ctx, period, from)
 		if err != nil {
-			return fmt.Errorf("postgres: scan %s to %s: %w", period.From, period.To, err)
+			return fmt.Errorf("read the counts from %s on: %w", from.day, err)
 		}
 		for _, kd := range page {
 			clear(counts)
