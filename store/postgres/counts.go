@@ -13,7 +13,7 @@ import (
 	"github.com/darkshare/darkshare/pkg/stats"
 )
 
-// How the counts are kept (migrations/00002_counts.sql): counts holds a
+// How the counts are kept (migrations/00003_counts.sql): counts holds a
 // row per key, day and counter, to which each batch adds; sketches a row
 // per key and day with the visitor IDs' sketch and its estimate; and
 // stats_writers the last Seq of each Writer.
