@@ -16,6 +16,8 @@
 #   IMPORT_MIN seed with `darkshare links import` from this many links on,
 #              when the binary has that command (default 20000)
 #   SERVER_CPU, WRK_CPU       cores to pin to (default 0 and 1)
+#   DB         a postgres:// URL of an empty database to run darkshare on
+#              instead of a bbolt file in a temporary folder (no import)
 set -euo pipefail
 
 DURATION=${DURATION:-5s}
@@ -27,6 +29,7 @@ DS_PORT=${DS_PORT:-8180}
 BARE_PORT=${BARE_PORT:-8181}
 IMPORT_MIN=${IMPORT_MIN:-20000}
 SERVER_CPU=${SERVER_CPU:-0}
+DB=${DB:-}
 WRK_CPU=${WRK_CPU:-1}
 # darkshare refuses a weak DARKSHARE_ADMIN_TOKEN: 256 random bits, in hex.
 TOKEN=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
@@ -102,7 +105,7 @@ wait_up() { # NAME URL PID
 start_darkshare() {
 	# taskset execs the server, so $! is the server's own PID.
 	DARKSHARE_ADMIN_TOKEN=$TOKEN taskset -c "$SERVER_CPU" "$TMP/darkshare" serve \
-		--listen "127.0.0.1:$DS_PORT" --db "$TMP/d.db" --flush-interval 1s \
+		--listen "127.0.0.1:$DS_PORT" --db "${DB:-$TMP/d.db}" --flush-interval 1s \
 		--allow-host news.example.org >>"$TMP/darkshare.log" 2>&1 &
 	DS_PID=$!
 	wait_up darkshare "http://127.0.0.1:$DS_PORT/healthz" "$DS_PID"
@@ -133,7 +136,7 @@ mint_all() { # collects codes into $TMP/codes, in order of id
 	fi
 }
 
-if ((LINKS >= IMPORT_MIN)) && "$TMP/darkshare" help 2>/dev/null | grep -q 'links import'; then
+if [[ -z $DB ]] && ((LINKS >= IMPORT_MIN)) && "$TMP/darkshare" help 2>/dev/null | grep -q 'links import'; then
 	echo "importing $LINKS links into a stopped db with darkshare links import ..." >&2
 	{
 		echo "url,channel"
@@ -294,7 +297,10 @@ abba() {
 }
 
 rss() { awk '/^VmRSS:/ {printf "%.1f MiB", $2 / 1024}' "/proc/$DS_PID/status"; }
-dbsize() { stat -c %s "$TMP/d.db" | awk '{printf "%.1f MiB", $1 / 1048576}'; }
+dbsize() {
+	if [[ -n $DB ]]; then echo "(PostgreSQL)"; return; fi
+	stat -c %s "$TMP/d.db" | awk '{printf "%.1f MiB", $1 / 1048576}'
+}
 
 echo "- seeded: $LINKS links; darkshare RSS $(rss), db $(dbsize)"
 echo
