@@ -98,7 +98,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs := flag.NewFlagSet("darkshare serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.listen, "listen", envOr(getenv, "DARKSHARE_LISTEN", "127.0.0.1:8080"), "address to listen on")
-	fs.StringVar(&cfg.db, "db", envOr(getenv, "DARKSHARE_DB", "./darkshare.db"), "bbolt database file (created if missing)")
+	db := dbFlag(fs, getenv)
 	fs.StringVar(&cfg.baseURL, "base-url", getenv("DARKSHARE_BASE_URL"), "prefix of the short URLs handed out (default: http://<listen address>)")
 	fs.StringVar(&cfg.allowHost, "allow-host", getenv("DARKSHARE_ALLOW_HOST"), "comma list of hosts anonymous callers may mint links for: news.example.org or *.example.org")
 	fs.StringVar(&cfg.trustedProxy, "trusted-proxy", getenv("DARKSHARE_TRUSTED_PROXY"), "comma list of proxy addresses or CIDRs whose client-address header and X-Forwarded-Proto/-Host are believed (default: none; the socket address is the client)")
@@ -152,6 +152,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
+	cfg.db = *db
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
@@ -210,17 +211,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
-	db, err := store.Open(cfg.db)
+	be, err := openBackend(ctx, cfg.db)
 	if err != nil {
 		return err
 	}
 	defer func() {
-		if err := db.Close(); err != nil {
+		if err := be.close(); err != nil {
 			log.Error("close db", "err", err)
 		}
 	}()
 
-	admin := auth.NewService(db, db)
+	admin := auth.NewService(be.admin, be.keys)
 	token, err := admin.Bootstrap(ctx, getenv("DARKSHARE_ADMIN_TOKEN"))
 	if errors.Is(err, auth.ErrWeakToken) {
 		return fmt.Errorf("DARKSHARE_ADMIN_TOKEN: %w", err)
@@ -243,28 +244,30 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	// The listen address is the service too, whatever --base-url says.
-	links, err := link.NewService(db, link.Policy{Allow: allow, Block: block, BaseURL: baseURL, SelfHosts: []string{ln.Addr().String()},
+	links, err := link.NewService(be.links, link.Policy{Allow: allow, Block: block, BaseURL: baseURL, SelfHosts: []string{ln.Addr().String()},
 		SelfTargets: []string{baseURL + server.DemoPath}, Campaign: cfg.campaign, Marker: cfg.landingMarker})
 	if err != nil {
 		_ = ln.Close()
 		return err
 	}
-	visitors, err := track.NewHasher(ctx, db, time.Now)
+	visitors, err := track.NewHasher(ctx, be.salts, time.Now)
 	if err != nil {
 		_ = ln.Close()
 		return err
 	}
 	// Counts a previous run left unfolded: a damaged log fails the start.
-	if err := db.LoadCounts(); err != nil {
-		_ = ln.Close()
-		return err
+	if be.loadCounts != nil {
+		if err := be.loadCounts(); err != nil {
+			_ = ln.Close()
+			return err
+		}
 	}
-	agg := stats.NewAggregator(db, log)
-	metrics := server.NewMetrics(server.MetricsSources{Pending: agg.Pending, DBSize: db.Size})
+	agg := stats.NewAggregator(be.counts, log)
+	metrics := server.NewMetrics(server.MetricsSources{Pending: agg.Pending, DBSize: be.size})
 	agg.ObserveFlushes(metrics.ObserveFlush)
 	app, err := server.New(
 		server.Config{BaseURL: baseURL, Logger: log, TrustedProxies: proxies, ClientIPHeader: cfg.clientIPHeader, Limits: cfg.limits, AccessLog: cfg.accessLog, Pprof: cfg.pprof},
-		server.Deps{Links: links, Stats: agg, Auth: admin, Classifier: track.NewClassifier(), Visitors: visitors, Metrics: metrics, Backup: db.Backup},
+		server.Deps{Links: links, Stats: agg, Auth: admin, Classifier: track.NewClassifier(), Visitors: visitors, Metrics: metrics, Backup: be.backup, Ping: be.ping},
 	)
 	if err != nil {
 		_ = ln.Close()
@@ -309,8 +312,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	// Not needed for safety (the log is replayed at start), but a clean stop
 	// leaves the log empty, so the next start reads only checkpoints.
-	if err := db.Checkpoint(context.Background()); err != nil {
-		log.Error("checkpoint at shutdown; the next start replays the log instead", "err", err)
+	if be.checkpoint != nil {
+		if err := be.checkpoint(context.Background()); err != nil {
+			log.Error("checkpoint at shutdown; the next start replays the log instead", "err", err)
+		}
 	}
 	return serveErr
 }
