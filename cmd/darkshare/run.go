@@ -20,7 +20,6 @@ import (
 	"github.com/darkshare/darkshare/pkg/server"
 	"github.com/darkshare/darkshare/pkg/stats"
 	"github.com/darkshare/darkshare/pkg/track"
-	"github.com/darkshare/darkshare/store"
 )
 
 const usage = `darkshare: measurable dark social
@@ -365,16 +364,16 @@ func resolveBaseURL(explicit string, addr net.Addr) (string, error) {
 func resetAdminToken(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("darkshare reset-admin-token", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	path := fs.String("db", envOr(getenv, "DARKSHARE_DB", "./darkshare.db"), "bbolt database file")
+	path := dbFlag(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	db, err := store.Open(*path)
+	be, err := openBackend(ctx, *path)
 	if err != nil {
 		return err
 	}
-	token, err := auth.NewService(db, db).ResetAdminToken(ctx)
-	if cerr := db.Close(); err == nil {
+	token, err := auth.NewService(be.admin, be.keys).ResetAdminToken(ctx)
+	if cerr := be.close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
