@@ -26,25 +26,33 @@ const usage = `darkshare: measurable dark social
 
 Usage:
   darkshare [serve] [flags]          run the service (the default)
-  darkshare reset-admin-token [--db FILE]
-                                     make a new admin token in a stopped db and print it
+  darkshare reset-admin-token [--db FILE|URL]
+                                     make a new admin token and print it (a bbolt
+                                     db must be stopped)
   darkshare keys create --name NAME --scopes links:write,stats:read,admin
   darkshare keys list
   darkshare keys revoke ID
-                                     manage API keys, in a stopped db (--db FILE) or
-                                     through a running server (--server URL; the admin
-                                     token from --token or DARKSHARE_ADMIN_TOKEN)
+                                     manage API keys, in the db (--db FILE|URL; a
+                                     bbolt db must be stopped) or through a running
+                                     server (--server URL; the admin token from
+                                     --token or DARKSHARE_ADMIN_TOKEN)
   darkshare backup FILE [--db FILE | --server URL]
-                                     write a checked snapshot of the db, from a stopped
-                                     db or from a running server
+                                     write a checked snapshot of a bbolt db, from a
+                                     stopped db or from a running server (PostgreSQL:
+                                     pg_dump --exclude-table-data=salts)
   darkshare check [--db FILE]        run bbolt's consistency check on a stopped db
-  darkshare links import FILE [--db FILE]
+  darkshare links import FILE [--db FILE|URL]
                                      mint links for every row of a CSV file (header
                                      "url,channel"; no channel means all of them)
+  darkshare copy --from FILE.db --to postgres://…
+                                     move a bbolt db into an empty PostgreSQL
+                                     database and verify the copy (copy -h)
   darkshare help                     show this
 
-Run "darkshare serve -h" for the serve flags. Every flag also reads the
-environment variable DARKSHARE_<FLAG> (e.g. DARKSHARE_LISTEN) as its default.
+--db is a bbolt file, or a PostgreSQL URL (postgres://user:password@host/db)
+that several instances share. Run "darkshare serve -h" for the serve flags.
+Every flag also reads the environment variable DARKSHARE_<FLAG> (e.g.
+DARKSHARE_LISTEN) as its default.
 `
 
 // shutdownTimeout bounds how long in-flight requests may take at shutdown.
@@ -70,6 +78,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = checkCommand(args, getenv, stdout, stderr)
 	case "links":
 		err = linksCommand(ctx, args, getenv, stdout, stderr)
+	case "copy":
+		err = copyCommand(ctx, args, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		_, err = io.WriteString(stdout, usage)
 	default:
