@@ -291,6 +291,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	flusher.Go(func() { agg.Run(flushCtx, cfg.flushInterval, visitors.Persist) })
 	// Redirects are served meanwhile, reading the db for links not yet loaded.
 	flusher.Go(func() { loadRoutes(flushCtx, links, log) })
+	// Other instances' changes to links; returns at once while the links
+	// are in bbolt, which no other process shares (link.Policy.Feed is nil).
+	flusher.Go(func() { links.Follow(flushCtx, link.DefaultPollInterval, log) })
 
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()

@@ -121,12 +121,22 @@ type Policy struct {
 	Campaign Campaign
 	// Marker adds MarkerParam=<code> to every redirect's target.
 	Marker bool
+	// Feed is the change feed of a store that other processes share (such
+	// as PostgreSQL), nil for a store this process holds alone (bbolt).
+	// With a feed, a code missing from the loaded route index is still
+	// looked up in the store, within bounds (MaxMissLookups), and the
+	// caches learn other processes' changes from Poll (run by Follow).
+	Feed ChangeFeed
 }
 
-// Service mints links. It holds no mutable state of its own beyond the code
-// generator, which is safe for concurrent use.
+// Service mints links and keeps them in memory for redirects and lookups.
+// Its caches are its own: each has one owner, Service, and the ways it is
+// invalidated are written beside it. Every change to a link, made by this
+// process or polled from another (Poll), goes through changed; a restored
+// db, or the first poll, empties them all (dropAll).
 type Service struct {
 	store       Store
+	feed        ChangeFeed // nil: this process holds the store alone
 	allow       HostList
 	block       HostList
 	self        selfHosts
@@ -134,22 +144,33 @@ type Service struct {
 	ids         *shortid.Shortid
 	now         func() time.Time
 
-	// resolved holds every link looked up since start, so a redirect costs a
-	// map lookup instead of a db read and a decode. Only existing links go
-	// in, so random codes cannot grow it; every change goes through Service,
-	// which refreshes it (one process holds the db at a time).
-	mu       sync.RWMutex
+	mu sync.RWMutex // guards resolved, codes, targets and drops
+	// resolved holds links looked up or minted since start, so that a
+	// lookup costs a map read instead of a db read and a decode. Only
+	// existing links go in, so random codes cannot grow it. Reads from the
+	// store only fill gaps (learnLocked); a change replaces an entry
+	// (changed); dropAll empties it; cleared when full.
 	resolved map[string]Link
 	// codes maps url \x00 channel to code for pages minted since start, so a
 	// share button asking again on every page view never reaches the db.
+	// A code, URL and channel never change together: only dropAll (a
+	// restored db) empties it; cleared with resolved when that is full.
 	codes map[string]string
 	// targets remembers recent URLs as given and their normal form: the same
-	// page URL comes with every page view. Bounded, cleared when full.
+	// page URL comes with every page view. It depends on no stored data,
+	// so nothing invalidates it; bounded, cleared when full.
 	targets map[string]normalTarget
+	// drops counts dropAll's, so that a read from the store begun before
+	// one does not fill resolved or codes after it.
+	drops uint64
 
-	index routeIndex // every link's route, for redirects
+	index routeIndex // every link's route, for redirects (see routeIndex)
+	// misses bounds the store reads of codes a loaded index does not hold,
+	// in a shared store. Its entries expire on their own; dropAll empties it.
+	misses *missGuard
+	follow follower // where Poll has got to in the feed
 	// changes counts changes to existing links, for callers that remember
-	// what Mint answered (see Changes).
+	// what Mint answered (see Changes). update and Poll move it on.
 	changes atomic.Uint64
 
 	campaign plan // Policy.Campaign, parsed
@@ -182,7 +203,7 @@ func NewService(store Store, policy Policy) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("self host: %w", err)
 	}
-	s := &Service{store: store, allow: policy.Allow, block: policy.Block, self: selfHosts, selfTargets: map[string]bool{}, now: time.Now, resolved: map[string]Link{}, codes: map[string]string{}, targets: map[string]normalTarget{}, index: newRouteIndex(), marker: policy.Marker}
+	s := &Service{store: store, feed: policy.Feed, misses: newMissGuard(), allow: policy.Allow, block: policy.Block, self: selfHosts, selfTargets: map[string]bool{}, now: time.Now, resolved: map[string]Link{}, codes: map[string]string{}, targets: map[string]normalTarget{}, index: newRouteIndex(), marker: policy.Marker}
 	if s.campaign, err = policy.Campaign.canonical().plan(); err != nil {
 		return nil, fmt.Errorf("campaign: %w", err)
 	}
@@ -237,42 +258,48 @@ func (s *Service) Mint(ctx context.Context, req MintRequest) (string, []Link, er
 	if err != nil {
 		return "", nil, err
 	}
-	if links, ok := s.minted(t); ok {
+	links, drops, ok := s.minted(t)
+	if ok {
 		return t.URL, links, nil
 	}
-	links, err := s.store.Mint(ctx, t.URL, t.Channels, s.newLink(t.URL))
+	gen := s.index.generation()
+	links, err = s.store.Mint(ctx, t.URL, t.Channels, s.newLink(t.URL))
 	if err != nil {
 		return "", nil, fmt.Errorf("mint links for %s: %w", t.URL, err)
 	}
 	s.mu.Lock()
-	for _, l := range links {
-		s.rememberLocked(l)
-		s.codes[l.URL+"\x00"+string(l.Channel)] = l.Code
+	if s.drops == drops {
+		for _, l := range links {
+			s.learnLocked(l)
+			s.codes[l.URL+"\x00"+string(l.Channel)] = l.Code
+		}
 	}
 	s.mu.Unlock()
 	for _, l := range links {
-		s.index.put(s.routeOf(l))
+		s.index.fill(s.routeOf(l), gen)
 	}
 	return t.URL, links, nil
 }
 
-// minted returns t's links from memory if every one of them is there.
-func (s *Service) minted(t Target) ([]Link, bool) {
-	links := make([]Link, 0, len(t.Channels))
+// minted returns t's links from memory if every one of them is there, and
+// the number of dropAll's so far.
+func (s *Service) minted(t Target) (links []Link, drops uint64, ok bool) {
+	links = make([]Link, 0, len(t.Channels))
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	drops = s.drops
 	for _, ch := range t.Channels {
 		code, ok := s.codes[t.URL+"\x00"+string(ch)]
 		if !ok {
-			return nil, false
+			return nil, drops, false
 		}
 		l, ok := s.resolved[code]
 		if !ok {
-			return nil, false
+			return nil, drops, false
 		}
 		links = append(links, l)
 	}
-	return links, true
+	return links, drops, true
 }
 
 // Target is a normalised URL and the channels to mint for it.
@@ -348,8 +375,11 @@ func (s *Service) Import(ctx context.Context, reqs []MintRequest) (minted int, r
 		targets = append(targets, t)
 	}
 	// The new links are not in the route index: from now on a code missing
-	// from it is looked up in the db again.
-	s.index.loaded.Store(false)
+	// from it is looked up in the db again. A shared store's are, within a
+	// poll, which brings them.
+	if s.feed == nil {
+		s.index.loaded.Store(false)
+	}
 	n, err := s.store.MintMany(ctx, targets, s.newLinkFor)
 	if err != nil {
 		return 0, rejected, fmt.Errorf("import %d pages: %w", len(targets), err)
@@ -388,30 +418,48 @@ func (s *Service) newCode() (string, error) {
 
 // Get returns the link with code, or an error wrapping ErrNotFound. code may
 // be borrowed request memory: it is not kept. A link seen before is answered
-// from memory without allocating.
+// from memory without allocating. In a shared store, a code the loaded
+// route index does not hold is read within the bounds of lookupMissing.
 func (s *Service) Get(ctx context.Context, code string) (Link, error) {
 	if !ValidCode(code) {
 		return Link{}, ErrNotFound
 	}
 	s.mu.RLock()
 	l, ok := s.resolved[code]
+	drops := s.drops
 	s.mu.RUnlock()
 	if ok {
 		return l, nil
 	}
-	l, err := s.store.Get(ctx, code)
+	l, err := s.read(ctx, code)
 	if err != nil {
 		return Link{}, err
 	}
-	s.remember(l)
+	s.mu.Lock()
+	if s.drops == drops {
+		s.learnLocked(l)
+	}
+	s.mu.Unlock()
 	return l, nil
 }
 
-// remember keeps l for Get; l.Code is the store's copy, not request memory.
-func (s *Service) remember(l Link) {
-	s.mu.Lock()
-	s.rememberLocked(l)
-	s.mu.Unlock()
+// read returns the link with code from the store.
+func (s *Service) read(ctx context.Context, code string) (Link, error) {
+	if s.feed != nil {
+		if _, ok, complete := s.index.get(code); !ok && complete {
+			return s.lookupMissing(ctx, code)
+		}
+	}
+	return s.store.Get(ctx, code)
+}
+
+// learnLocked keeps l, read from the store, for Get, unless resolved holds
+// its code already: a read racing a change may be older than what the
+// change put there. l.Code is the store's copy, not request memory.
+func (s *Service) learnLocked(l Link) {
+	if _, ok := s.resolved[l.Code]; !ok {
+		s.rememberLocked(l)
+	}
 }
 
 func (s *Service) rememberLocked(l Link) {
@@ -457,8 +505,7 @@ func (s *Service) update(ctx context.Context, code string, change func(*Link)) (
 	if err != nil {
 		return Link{}, err
 	}
-	s.remember(l)
-	s.index.put(s.routeOf(l))
+	s.changed(l, true)
 	s.changes.Add(1)
 	return l, nil
 }

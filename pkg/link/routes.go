@@ -2,6 +2,7 @@ package link
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/maphash"
 	"sync"
@@ -23,7 +24,14 @@ type Route struct {
 
 // routeIndex holds the route of every link once loaded: a redirect then
 // never reads the db, whatever the number of links or how the clicks spread
-// over them, and a code that is not in it does not exist.
+// over them, and a code that is not in it does not exist, or (in a store
+// other processes share) did not at the last poll.
+//
+// Its one owner is Service. Reads from the store only fill gaps (fill);
+// every change to a link, this process's or one polled, replaces the
+// link's route (put, through Service.changed); a restored db drops them
+// all (reset). Routes are never removed otherwise: stores never delete a
+// link.
 //
 // It holds no pointers the collector must follow, so a million links cost
 // the collector nothing: codes and URLs are bytes in chunks of an arena, and
@@ -37,11 +45,14 @@ type Route struct {
 // which its destination follows. A Go map to entry numbers took a miss or
 // two for the map, then one for the entry.
 type routeIndex struct {
-	mu     sync.RWMutex
-	seed   maphash.Seed
-	slots  []routeEntry // a power of two of them
-	used   int
-	arena  [][]byte // chunks, each filled once and never moved
+	mu    sync.RWMutex
+	seed  maphash.Seed
+	slots []routeEntry // a power of two of them
+	used  int
+	arena [][]byte // chunks, each filled once and never moved
+	// resets counts the resets, so that a read from the store begun
+	// before one does not fill the index after it.
+	resets uint64
 	loaded atomic.Bool
 }
 
@@ -120,13 +131,42 @@ func (x *routeIndex) put(r Route) {
 	x.putLocked(r, true)
 }
 
+// generation returns the number of resets so far, for fill.
+func (x *routeIndex) generation() uint64 {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.resets
+}
+
+// fill records r, read from the store, unless the index holds its code
+// already or was reset since generation returned gen: a read racing a
+// change may be older than the route put meanwhile, or than the restored
+// db.
+func (x *routeIndex) fill(r Route, gen uint64) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.resets == gen {
+		x.putLocked(r, false)
+	}
+}
+
+// reset drops every route: the index holds none and is not loaded. Strings
+// handed out stay valid: they keep their arena chunk alive.
+func (x *routeIndex) reset() {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.loaded.Store(false)
+	x.slots, x.used, x.arena = make([]routeEntry, initialSlots), 0, nil
+	x.resets++
+}
+
 // putLocked records r, replacing a route of the same code only if replace;
 // the caller holds mu. A replaced route's bytes stay in the arena: links
 // change rarely, and strings handed out may still point there.
 func (x *routeIndex) putLocked(r Route, replace bool) {
 	hash := x.hash(r.Code)
 	i, found := x.find(r.Code, hash)
-	if found && !replace {
+	if found && (!replace || x.holds(i, r)) {
 		return
 	}
 	e := routeEntry{hash: hash, disabled: r.Disabled}
@@ -149,6 +189,13 @@ func (x *routeIndex) putLocked(r Route, replace bool) {
 			x.grow()
 		}
 	}
+}
+
+// holds reports whether slot i holds r as it is: polling brings back this
+// process's own changes, which must not grow the arena again.
+func (x *routeIndex) holds(i int, r Route) bool {
+	e := &x.slots[i]
+	return e.disabled == r.Disabled && x.str(e.dest) == r.Dest && x.str(e.url) == r.URL
 }
 
 // grow doubles the table. Entries are plain values, so this is a copy: at
@@ -196,38 +243,72 @@ func (s *Service) Destination(l Link) string {
 // LoadRoutes reads every link into the route index. Until it returns, a code
 // missing from the index is looked up in the db. Links minted or changed
 // meanwhile go through Service and are kept as they are now, not as read.
-// It returns the number of links read.
+// In a shared store it first notes where the change feed stands (see
+// Poll), so that Poll brings every change made during and after the load;
+// it returns an error if the feed cannot be read. It returns the number of
+// links read; if the db is restored meanwhile (Poll then reloads the
+// routes itself), it stops early, with no error.
 func (s *Service) LoadRoutes(ctx context.Context) (int, error) {
+	if s.feed != nil {
+		if err := s.baseline(ctx); err != nil {
+			return 0, fmt.Errorf("load the route of every link: %w", err)
+		}
+	}
+	return s.loadRoutes(ctx)
+}
+
+// errIndexReset stops a load that a restore made pointless.
+var errIndexReset = errors.New("the route index was reset")
+
+func (s *Service) loadRoutes(ctx context.Context) (int, error) {
 	const batch = 10_000
 	n := 0
+	gen := s.index.generation()
 	pending := make([]Route, 0, batch)
-	add := func() {
+	add := func() error {
 		s.index.mu.Lock()
+		defer s.index.mu.Unlock()
+		if s.index.resets != gen {
+			return errIndexReset
+		}
 		for _, r := range pending {
 			s.index.putLocked(r, false)
 		}
-		s.index.mu.Unlock()
 		pending = pending[:0]
+		return nil
 	}
 	err := s.store.Each(ctx, func(l Link) error {
 		pending = append(pending, s.routeOf(l))
 		n++
 		if len(pending) == batch {
-			add()
+			if err := add(); err != nil {
+				return err
+			}
 		}
 		return ctx.Err()
 	})
-	if err != nil {
+	if err == nil {
+		err = add()
+	}
+	switch {
+	case errors.Is(err, errIndexReset):
+		return n, nil
+	case err != nil:
 		return n, fmt.Errorf("load the route of every link: %w", err)
 	}
-	add()
-	s.index.loaded.Store(true)
+	s.index.mu.Lock()
+	defer s.index.mu.Unlock()
+	if s.index.resets == gen {
+		s.index.loaded.Store(true)
+	}
 	return n, nil
 }
 
 // Route returns what a redirect needs of the link with code, or an error
 // wrapping ErrNotFound. code may be borrowed request memory: it is not kept.
-// Once LoadRoutes is done, it never reads the db.
+// Once LoadRoutes is done, it never reads a store of this process's own;
+// a shared one only for codes not in the index, within the bounds of
+// lookupMissing.
 func (s *Service) Route(ctx context.Context, code string) (Route, error) {
 	if !ValidCode(code) {
 		return Route{}, ErrNotFound
@@ -236,14 +317,37 @@ func (s *Service) Route(ctx context.Context, code string) (Route, error) {
 	switch {
 	case ok:
 		return r, nil
-	case complete:
+	case complete && s.feed == nil:
 		return Route{}, ErrNotFound
 	}
-	l, err := s.store.Get(ctx, code)
+	gen := s.index.generation()
+	var l Link
+	var err error
+	if complete {
+		l, err = s.lookupMissing(ctx, code)
+	} else {
+		l, err = s.store.Get(ctx, code)
+	}
 	if err != nil {
 		return Route{}, err
 	}
 	r = s.routeOf(l)
-	s.index.put(r)
+	s.index.fill(r, gen)
 	return r, nil
+}
+
+// lookupMissing reads from a shared store a code that the loaded route
+// index does not hold: minted by another process since the last poll, or
+// more likely by no one. A code found missing within missMemory, or beyond
+// MaxMissLookups a second, answers ErrNotFound without a query.
+func (s *Service) lookupMissing(ctx context.Context, code string) (Link, error) {
+	now := s.now()
+	if !s.misses.allow(code, now) {
+		return Link{}, ErrNotFound
+	}
+	l, err := s.store.Get(ctx, code)
+	if errors.Is(err, ErrNotFound) {
+		s.misses.missed(code, now)
+	}
+	return l, err
 }

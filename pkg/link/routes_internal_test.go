@@ -92,3 +92,42 @@ func BenchmarkRouteGet(b *testing.B) {
 		i++
 	}
 }
+
+// A read from the store only fills a gap: it neither undoes a route put
+// meanwhile (a change) nor lands after a reset (a restored db). Putting a
+// route as it already is costs no memory: polls bring back this process's
+// own changes.
+func TestRouteIndexFillsOnlyGaps(t *testing.T) {
+	x := newRouteIndex()
+	old := Route{Code: "c1", URL: "https://a.example/", Dest: "https://a.example/"}
+	now := old
+	now.Disabled = true
+
+	gen := x.generation()
+	x.put(now)
+	x.fill(old, gen)
+	if got, _, _ := x.get("c1"); got != now {
+		t.Fatalf("a fill undid a change: %+v", got)
+	}
+
+	gen = x.generation()
+	x.loaded.Store(true)
+	x.reset()
+	if _, ok, complete := x.get("c1"); ok || complete {
+		t.Fatalf("after a reset: found %v, complete %v; want neither", ok, complete)
+	}
+	x.fill(old, gen)
+	if _, ok, _ := x.get("c1"); ok {
+		t.Fatal("a read begun before a reset filled the index after it")
+	}
+	x.fill(old, x.generation())
+	if got, ok, _ := x.get("c1"); !ok || got != old {
+		t.Fatalf("a fill after the reset: %+v, %v", got, ok)
+	}
+
+	used := len(x.arena[len(x.arena)-1])
+	x.put(old)
+	if now := len(x.arena[len(x.arena)-1]); now != used {
+		t.Fatalf("putting a route as it is grew the arena from %d to %d bytes", used, now)
+	}
+}

@@ -129,8 +129,13 @@ func TestRoutesLoadedAnswerWithoutTheDB(t *testing.T) {
 			t.Errorf("Route(%s) = %+v, %v; want disabled=%v", code, r, err, i < 2)
 		}
 	}
-	if _, err := s.Route(ctx, "nosuchcode"); !errors.Is(err, link.ErrNotFound) {
-		t.Errorf("unknown code: %v, want ErrNotFound", err)
+	if err := s.Poll(ctx); err != nil { // without a feed, nothing to do
+		t.Fatal(err)
+	}
+	for _, code := range []string{"nosuchcode", "Missing_1", "Missing_2"} {
+		if _, err := s.Route(ctx, code); !errors.Is(err, link.ErrNotFound) {
+			t.Errorf("unknown code %s: %v, want ErrNotFound", code, err)
+		}
 	}
 	if n := db.gets.Load(); n != 0 {
 		t.Errorf("%d link reads from the db after loading, want none", n)
