@@ -254,7 +254,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	// The listen address is the service too, whatever --base-url says.
 	links, err := link.NewService(be.links, link.Policy{Allow: allow, Block: block, BaseURL: baseURL, SelfHosts: []string{ln.Addr().String()},
-		SelfTargets: []string{baseURL + server.DemoPath}, Campaign: cfg.campaign, Marker: cfg.landingMarker})
+		SelfTargets: []string{baseURL + server.DemoPath}, Campaign: cfg.campaign, Marker: cfg.landingMarker, Feed: be.feed})
 	if err != nil {
 		_ = ln.Close()
 		return err
@@ -291,8 +291,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	flusher.Go(func() { agg.Run(flushCtx, cfg.flushInterval, visitors.Persist) })
 	// Redirects are served meanwhile, reading the db for links not yet loaded.
 	flusher.Go(func() { loadRoutes(flushCtx, links, log) })
-	// Other instances' changes to links; returns at once while the links
-	// are in bbolt, which no other process shares (link.Policy.Feed is nil).
+	// Other instances' changes to links; returns at once with bbolt, which
+	// no other process shares (be.feed, link.Policy.Feed, is nil).
 	flusher.Go(func() { links.Follow(flushCtx, link.DefaultPollInterval, log) })
 
 	served := make(chan error, 1)
