@@ -44,9 +44,6 @@ func newSharedEnv(t *testing.T, url string) (*testEnv, *link.Service) {
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	agg := stats.NewAggregator(db, log)
-	if err := agg.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
 	visitors, err := track.NewHasher(ctx, db, time.Now)
 	if err != nil {
 		t.Fatal(err)
