@@ -34,7 +34,7 @@ var ErrSchemaVersion = errors.New("unsupported db schema version")
 const OpenTimeout = 2 * time.Second
 
 var (
-	bucketMeta     = []byte("meta")        // schema_version, admin_token_sha256
+	bucketMeta     = []byte("meta")        // schema_version, admin_token_sha256, env_token_tag
 	bucketLinks    = []byte("links")       // code -> JSON link.Link
 	bucketTargets  = []byte("targets")     // url \x00 channel -> code
 	bucketDays     = []byte("days")        // day(uint32 BE) code -> stats.Record: every counter and the visitor sketch
@@ -46,6 +46,7 @@ var (
 
 	keySchemaVersion = []byte("schema_version")
 	keyAdminToken    = []byte("admin_token_sha256")
+	keyEnvTokenTag   = []byte("env_token_tag") // fingerprint of the DARKSHARE_ADMIN_TOKEN of the last start
 )
 
 // DB is a bbolt-backed store. It is safe for concurrent use.
@@ -365,24 +366,51 @@ func (db *DB) SaltOf(_ context.Context, day int64, candidate []byte) ([]byte, er
 	return salt, err
 }
 
-// AdminTokenHash implements auth.Store.
-func (db *DB) AdminTokenHash(_ context.Context) ([]byte, error) {
-	var h []byte
+// AdminToken implements auth.Store.
+func (db *DB) AdminToken(_ context.Context) (auth.StoredAdminToken, error) {
+	var st auth.StoredAdminToken
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketMeta).Get(keyAdminToken)
-		if v == nil {
-			return auth.ErrNoAdminToken
-		}
-		h = bytes.Clone(v)
+		meta := tx.Bucket(bucketMeta)
+		st.Hash = bytes.Clone(meta.Get(keyAdminToken))
+		st.EnvTag = bytes.Clone(meta.Get(keyEnvTokenTag))
 		return nil
 	})
-	return h, err
+	return st, err
+}
+
+// SetAdminTokenHashIfAbsent implements auth.Store, in one write
+// transaction: bbolt's one writer at a time makes it atomic.
+func (db *DB) SetAdminTokenHashIfAbsent(_ context.Context, hash []byte) ([]byte, error) {
+	var stored []byte
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if v := meta.Get(keyAdminToken); v != nil {
+			stored = bytes.Clone(v)
+			return nil
+		}
+		stored = bytes.Clone(hash)
+		return meta.Put(keyAdminToken, stored)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return stored, nil
 }
 
 // SetAdminTokenHash implements auth.Store.
 func (db *DB) SetAdminTokenHash(_ context.Context, hash []byte) error {
 	return db.bolt.Update(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketMeta).Put(keyAdminToken, hash)
+	})
+}
+
+// SetEnvTokenTag implements auth.Store.
+func (db *DB) SetEnvTokenTag(_ context.Context, tag []byte) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		if tag == nil {
+			return tx.Bucket(bucketMeta).Delete(keyEnvTokenTag)
+		}
+		return tx.Bucket(bucketMeta).Put(keyEnvTokenTag, tag)
 	})
 }
 

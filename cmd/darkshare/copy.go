@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -141,11 +142,12 @@ func (c *copier) checkEmpty(ctx context.Context) error {
 	if len(keys) > 0 {
 		return fmt.Errorf("%w: it holds API keys", errNotEmpty)
 	}
-	switch _, err := c.dst.admin.AdminTokenHash(ctx); {
-	case err == nil:
-		return fmt.Errorf("%w: it holds an admin token (a darkshare has started on it)", errNotEmpty)
-	case !errors.Is(err, auth.ErrNoAdminToken):
+	st, err := c.dst.admin.AdminToken(ctx)
+	if err != nil {
 		return err
+	}
+	if st.Hash != nil || st.EnvTag != nil {
+		return fmt.Errorf("%w: it holds an admin token (a darkshare has started on it)", errNotEmpty)
 	}
 	for _, p := range c.periods() {
 		err := c.dst.counts.Scan(ctx, p, func(stats.KeyCounts) error { return errNotEmpty })
@@ -246,17 +248,15 @@ func keyFields(keys []auth.Key) []string {
 }
 
 func (c *copier) copyAdminToken(ctx context.Context) ([]byte, error) {
-	h, err := c.src.admin.AdminTokenHash(ctx)
-	if errors.Is(err, auth.ErrNoAdminToken) {
-		return nil, nil
-	}
-	if err != nil {
+	st, err := c.src.admin.AdminToken(ctx)
+	if err != nil || st.Hash == nil {
+		// None: the file's darkshare ran with DARKSHARE_ADMIN_TOKEN only.
 		return nil, err
 	}
-	if err := c.dst.admin.SetAdminTokenHash(ctx, h); err != nil {
+	if err := c.dst.admin.SetAdminTokenHash(ctx, st.Hash); err != nil {
 		return nil, fmt.Errorf("write the admin token's hash: %w", err)
 	}
-	return h, nil
+	return st.Hash, nil
 }
 
 // copyCounts tallies the source's counts, then copies the records of each
@@ -452,11 +452,11 @@ func (c *copier) verify(ctx context.Context, sum *copySummary) error {
 	if !slices.Equal(keyFields(keys), sum.keys) {
 		return fmt.Errorf("%d API keys in the file, %d in the copy, or they differ", len(sum.keys), len(keys))
 	}
-	h, err := c.dst.admin.AdminTokenHash(ctx)
-	if err != nil && !(sum.adminToken == nil && errors.Is(err, auth.ErrNoAdminToken)) {
+	st, err := c.dst.admin.AdminToken(ctx)
+	if err != nil {
 		return fmt.Errorf("read the admin token back: %w", err)
 	}
-	if string(h) != string(sum.adminToken) {
+	if !bytes.Equal(st.Hash, sum.adminToken) {
 		return errors.New("the admin token's hash differs in the copy")
 	}
 	counts, err := c.tally(ctx, c.dst.counts)

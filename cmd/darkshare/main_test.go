@@ -27,9 +27,13 @@ import (
 )
 
 // TestMain lets a test run this binary's main() in a child process, for
-// signals and kill -9.
+// signals and kill -9, with DARKSHARE_TEST_NOFILE as its descriptor limit if set.
 func TestMain(m *testing.M) {
 	if os.Getenv("DARKSHARE_TEST_RUN_MAIN") == "1" {
+		if err := lowerNofile(os.Getenv("DARKSHARE_TEST_NOFILE")); err != nil {
+			fmt.Fprintln(os.Stderr, "DARKSHARE_TEST_NOFILE:", err)
+			os.Exit(2)
+		}
 		main()
 		os.Exit(0)
 	}

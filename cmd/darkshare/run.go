@@ -98,6 +98,7 @@ type serveConfig struct {
 	accessLog, pprof                             bool
 	flushInterval                                time.Duration
 	limits                                       server.Limits
+	conns                                        server.Conns
 	campaign                                     link.Campaign
 	landingMarker                                bool
 }
@@ -158,6 +159,9 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 		return cfg, err
 	}
 	fs.DurationVar(&cfg.flushInterval, "flush-interval", interval, "how often counted clicks are written to the db (at most this much is lost on a crash)")
+	if err := connFlags(fs, getenv, &cfg.conns); err != nil {
+		return cfg, err
+	}
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -168,6 +172,9 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	if cfg.flushInterval <= 0 {
 		return cfg, fmt.Errorf("--flush-interval must be positive, not %s", cfg.flushInterval)
 	}
+	if err := checkConns(cfg.conns); err != nil {
+		return cfg, err
+	}
 	cfg.campaign.Preset = link.Preset(*preset)
 	campaign, err := link.ParseCampaign(cfg.campaign)
 	if err != nil {
@@ -175,6 +182,72 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	}
 	cfg.campaign = campaign
 	return cfg, nil
+}
+
+// connFlags defines the connection timeouts and caps on fs, with defaults
+// from the environment or else server.DefaultConns.
+func connFlags(fs *flag.FlagSet, getenv func(string) string, conns *server.Conns) error {
+	*conns = server.DefaultConns()
+	for _, d := range []struct {
+		name, usage string
+		v           *time.Duration
+	}{
+		{"read-timeout", "longest a client may take to send one request, header and body together (a connection's first: from connecting)", &conns.ReadTimeout},
+		{"write-timeout", "longest one write of a response may stall (a page is written at once; a streamed backup or export chunk by chunk)", &conns.WriteTimeout},
+		{"idle-timeout", "how long a keep-alive connection may wait for its next request", &conns.IdleTimeout},
+	} {
+		v, err := envDuration(getenv, envName(d.name), *d.v)
+		if err != nil {
+			return err
+		}
+		fs.DurationVar(d.v, d.name, v, d.usage)
+	}
+	for _, n := range []struct {
+		name, usage string
+		v           *int
+	}{
+		{"max-conns", "open connections at most, the rest refused with 503 (0: no cap; default: fits the descriptor limit)", &conns.Max},
+		{"max-conns-per-ip", "open connections at most from one client address or IPv6 /64, the rest refused with 429; behind a proxy not in --trusted-proxy, that is the proxy's address (0: no cap)", &conns.MaxPerIP},
+	} {
+		v, err := envInt(getenv, envName(n.name), *n.v)
+		if err != nil {
+			return err
+		}
+		fs.IntVar(n.v, n.name, v, n.usage)
+	}
+	return nil
+}
+
+func checkConns(c server.Conns) error {
+	for _, t := range []struct {
+		name string
+		d    time.Duration
+	}{{"read-timeout", c.ReadTimeout}, {"write-timeout", c.WriteTimeout}, {"idle-timeout", c.IdleTimeout}} {
+		if t.d <= 0 {
+			return fmt.Errorf("--%s must be positive, not %s", t.name, t.d)
+		}
+	}
+	if c.Max < 0 || c.MaxPerIP < 0 {
+		return fmt.Errorf("--max-conns and --max-conns-per-ip must be 0 (no cap) or more")
+	}
+	return nil
+}
+
+// envName is the variable that gives a flag its default: DARKSHARE_<FLAG>.
+func envName(flag string) string {
+	return "DARKSHARE_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+func envInt(getenv func(string) string, name string, fallback int) (int, error) {
+	v := getenv(name)
+	if v == "" {
+		return fallback, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s=%q is not a whole number", name, v)
+	}
+	return n, nil
 }
 
 func envOr(getenv func(string) string, name, fallback string) string {
@@ -230,7 +303,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	}()
 
-	admin := auth.NewService(be.admin, be.keys)
+	admin := auth.NewService(be.admin, be.keys, auth.WithLogger(log))
 	token, err := admin.Bootstrap(ctx, getenv("DARKSHARE_ADMIN_TOKEN"))
 	if errors.Is(err, auth.ErrWeakToken) {
 		return fmt.Errorf("DARKSHARE_ADMIN_TOKEN: %w", err)
@@ -274,8 +347,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	agg := stats.NewAggregator(be.counts, log)
 	metrics := server.NewMetrics(server.MetricsSources{Pending: agg.Pending, DBSize: be.size})
 	agg.ObserveFlushes(metrics.ObserveFlush)
+	srvCfg := server.Config{BaseURL: baseURL, Logger: log, TrustedProxies: proxies, ClientIPHeader: cfg.clientIPHeader, Limits: cfg.limits, AccessLog: cfg.accessLog, Pprof: cfg.pprof, Conns: cfg.conns}
 	app, err := server.New(
-		server.Config{BaseURL: baseURL, Logger: log, TrustedProxies: proxies, ClientIPHeader: cfg.clientIPHeader, Limits: cfg.limits, AccessLog: cfg.accessLog, Pprof: cfg.pprof},
+		srvCfg,
 		server.Deps{Links: links, Stats: agg, Auth: admin, Classifier: track.NewClassifier(), Visitors: visitors, Metrics: metrics, Backup: be.backup, Ping: be.ping},
 	)
 	if err != nil {
@@ -285,10 +359,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if allow.Empty() {
 		log.Warn("no --allow-host given: only the admin can mint links")
 	}
+	if fits, limit := server.FitsDescriptors(cfg.conns.Max); !fits {
+		log.Warn("--max-conns leaves no reserve under the descriptor limit: past it, new connections wait", "max_conns", cfg.conns.Max, "limit", limit)
+	}
+	conns := server.NewListener(ln, srvCfg)
 
 	flushCtx, stopFlushing := context.WithCancel(context.Background())
 	var flusher sync.WaitGroup
-	flusher.Go(func() { agg.Run(flushCtx, cfg.flushInterval, visitors.Persist) })
+	flusher.Go(func() { agg.Run(flushCtx, cfg.flushInterval, visitors.Persist, admin.Refresh) })
 	// Redirects are served meanwhile, reading the db for links not yet loaded.
 	flusher.Go(func() { loadRoutes(flushCtx, links, log) })
 	// Other instances' changes to links; returns at once with bbolt, which
@@ -296,20 +374,20 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	flusher.Go(func() { links.Follow(flushCtx, link.DefaultPollInterval, log) })
 
 	served := make(chan error, 1)
-	go func() { served <- app.Listener(ln) }()
+	go func() { served <- app.Listener(conns) }()
 	fmt.Fprintf(stdout, "darkshare listening on http://%s (short links: %s)\n", ln.Addr(), baseURL)
 
 	var serveErr error
 	select {
 	case <-ctx.Done():
 		log.Info("shutting down")
-		if err := app.ShutdownWithTimeout(shutdownTimeout); err != nil {
+		if err := server.Shutdown(app, conns, shutdownTimeout); err != nil {
 			log.Error("shutdown", "err", err)
 		}
 		// Shutdown misses a listener that Serve has not registered yet; closing
 		// it ends Serve either way, and waiting for that means no request can
 		// still count a click after the final flush.
-		_ = ln.Close()
+		_ = conns.Close()
 		<-served
 	case serveErr = <-served:
 	}

@@ -8,6 +8,7 @@
 package auth
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -16,6 +17,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 )
@@ -23,8 +25,6 @@ import (
 var (
 	// ErrUnauthorized means the credentials presented are missing or wrong.
 	ErrUnauthorized = errors.New("unauthorized")
-	// ErrNoAdminToken is returned by a Store that holds no admin token hash yet.
-	ErrNoAdminToken = errors.New("no admin token set")
 	// ErrNoSession is returned by a Store for an unknown session.
 	ErrNoSession = errors.New("no such session")
 	// ErrWeakToken means a chosen admin token is too easy to guess.
@@ -43,16 +43,41 @@ type Session struct {
 	Token []byte
 }
 
-// Store keeps the admin token hash and login sessions.
+// StoredAdminToken is what a Store keeps of the admin token.
+type StoredAdminToken struct {
+	// Hash is the SHA-256 of the generated admin token: nil until an
+	// instance first starts without DARKSHARE_ADMIN_TOKEN.
+	Hash []byte
+	// EnvTag is the fingerprint of the DARKSHARE_ADMIN_TOKEN that the
+	// instance started last runs with (the one sessions carry), nil if it
+	// runs with the generated token. It lets instances notice that they
+	// disagree on the token; it is never a credential.
+	EnvTag []byte
+}
+
+// Store keeps the admin token hash and login sessions. Every method sees
+// what any other handle on the same database wrote before it.
 type Store interface {
-	// AdminTokenHash returns the stored hash, or an error wrapping ErrNoAdminToken.
-	AdminTokenHash(ctx context.Context) ([]byte, error)
+	// AdminToken returns what is stored of the admin token, in one read:
+	// the zero StoredAdminToken for a new store.
+	AdminToken(ctx context.Context) (StoredAdminToken, error)
+	// SetAdminTokenHashIfAbsent stores hash as the generated admin token's
+	// unless one is stored already, and returns the one stored then: hash
+	// if it won. Handles calling it at once on a new store all get the
+	// same answer, whichever won.
+	SetAdminTokenHashIfAbsent(ctx context.Context, hash []byte) ([]byte, error)
+	// SetAdminTokenHash stores hash, replacing any.
 	SetAdminTokenHash(ctx context.Context, hash []byte) error
+	// SetEnvTokenTag records the fingerprint of the DARKSHARE_ADMIN_TOKEN
+	// an instance starts with, or, for nil, that it starts without one.
+	SetEnvTokenTag(ctx context.Context, tag []byte) error
 	// PutSession stores a session under the hash of its ID, and drops the
 	// expired sessions and those opened with another admin token.
 	PutSession(ctx context.Context, hash []byte, s Session) error
-	// Session returns a stored session, or an error wrapping ErrNoSession.
+	// Session returns a stored session, expired or not, or an error
+	// wrapping ErrNoSession.
 	Session(ctx context.Context, hash []byte) (Session, error)
+	// DeleteSession ends a session; an unknown one is no error.
 	DeleteSession(ctx context.Context, hash []byte) error
 	// DeleteSessions ends every session.
 	DeleteSessions(ctx context.Context) error
@@ -63,9 +88,16 @@ type Service struct {
 	store Store
 	keys  KeyStore
 	now   func() time.Time
+	log   *slog.Logger
 
 	mu      sync.RWMutex
 	current adminToken
+	// fromEnv says that current is DARKSHARE_ADMIN_TOKEN's, which Refresh
+	// keeps whatever the store holds.
+	fromEnv bool
+	// seenTag is the EnvTag last read from the store, so that a
+	// disagreement is logged once, not every second.
+	seenTag []byte
 }
 
 // adminToken is the admin token's hash and what is derived from it.
@@ -88,41 +120,70 @@ func derive(tokenHash []byte, purpose string) []byte {
 	return m.Sum(nil)
 }
 
+// Option configures a Service.
+type Option func(*Service)
+
+// WithLogger makes the Service log to log: that the admin token changed
+// under it, or that instances disagree on it. The default is slog.Default().
+func WithLogger(log *slog.Logger) Option { return func(s *Service) { s.log = log } }
+
 // NewService returns a Service backed by store and keys (usually the same
 // db). Call Bootstrap before use.
-func NewService(store Store, keys KeyStore) *Service {
-	return &Service{store: store, keys: keys, now: time.Now}
+func NewService(store Store, keys KeyStore, opts ...Option) *Service {
+	s := &Service{store: store, keys: keys, now: time.Now, log: slog.Default()}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // Bootstrap decides the admin token. A non-empty envToken (from
-// DARKSHARE_ADMIN_TOKEN) is used as given and never stored; it must pass
-// CheckTokenStrength, else the error wraps ErrWeakToken. Otherwise the hash
-// kept in the store is used, and when there is none a token is generated, its
-// hash stored, and the token returned so the caller can show it once. It
-// returns "" when there is nothing to show. Sessions opened with any other
-// token than the one decided here are not live.
+// DARKSHARE_ADMIN_TOKEN) is used as given; it must pass CheckTokenStrength,
+// else the error wraps ErrWeakToken. Only its fingerprint is stored, as
+// its sessions store it, so that other instances can tell they run with
+// another token. Otherwise the hash kept in the store is used, and when
+// there is none a token is generated and its hash stored unless another
+// instance stored one first; the token is returned only if its hash was
+// the one stored, so that of instances starting together on a new
+// database exactly one shows it. It returns "" when there is nothing to
+// show. Sessions opened with any other token than the one decided here
+// are not live.
 func (s *Service) Bootstrap(ctx context.Context, envToken string) (string, error) {
 	if envToken != "" {
 		if err := CheckTokenStrength(envToken); err != nil {
 			return "", err
 		}
-		s.setHash(hash(envToken))
+		t := newAdminToken(hash(envToken))
+		if err := s.store.SetEnvTokenTag(ctx, t.tag); err != nil {
+			return "", fmt.Errorf("record the admin token's fingerprint: %w", err)
+		}
+		s.start(t, true)
 		return "", nil
 	}
-	h, err := s.store.AdminTokenHash(ctx)
-	switch {
-	case err == nil:
-		s.setHash(h)
-		return "", nil
-	case errors.Is(err, ErrNoAdminToken):
-		return s.ResetAdminToken(ctx)
-	default:
-		return "", fmt.Errorf("load admin token: %w", err)
+	if err := s.store.SetEnvTokenTag(ctx, nil); err != nil {
+		return "", fmt.Errorf("record the admin token's fingerprint: %w", err)
 	}
+	// Generated whether or not one is stored: asking first would be a
+	// read before a write, which two instances could both pass.
+	token, err := randomToken("dsa_")
+	if err != nil {
+		return "", err
+	}
+	h := hash(token)
+	stored, err := s.store.SetAdminTokenHashIfAbsent(ctx, h)
+	if err != nil {
+		return "", fmt.Errorf("store admin token: %w", err)
+	}
+	s.start(newAdminToken(stored), false)
+	if !bytes.Equal(stored, h) {
+		return "", nil // stored earlier, or by the instance that won
+	}
+	return token, nil
 }
 
 // ResetAdminToken generates a new admin token, stores its hash and returns it.
-// The old token stops working at once, and every login session ends.
+// The old token stops working at once on this Service, and on the others
+// at their next Refresh; every login session ends.
 func (s *Service) ResetAdminToken(ctx context.Context) (string, error) {
 	token, err := randomToken("dsa_")
 	if err != nil {
@@ -135,15 +196,77 @@ func (s *Service) ResetAdminToken(ctx context.Context) (string, error) {
 	if err := s.store.DeleteSessions(ctx); err != nil {
 		return "", fmt.Errorf("end sessions: %w", err)
 	}
-	s.setHash(h)
+	s.mu.Lock()
+	s.current, s.fromEnv = newAdminToken(h), false
+	s.mu.Unlock()
 	return token, nil
 }
 
-func (s *Service) setHash(h []byte) {
-	t := newAdminToken(h)
+// start makes t the admin token. fromEnv says it is DARKSHARE_ADMIN_TOKEN's.
+func (s *Service) start(t adminToken, fromEnv bool) {
 	s.mu.Lock()
-	s.current = t
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	s.current, s.fromEnv = t, fromEnv
+	s.seenTag = nil
+	if fromEnv {
+		s.seenTag = t.tag // what Bootstrap just recorded
+	}
+}
+
+// Refresh reads what the store holds of the admin token again, in one
+// query, so that a reset-admin-token run against the database reaches
+// this instance: the owner calls it every second or so. With the
+// generated token, a new stored hash replaces the one in use, and the old
+// token, its sessions and its form tokens stop working. A
+// DARKSHARE_ADMIN_TOKEN is kept whatever the store holds. Either way, it
+// logs a warning once when the instance that started last runs with
+// another token than this one. It returns the store's error, keeping the
+// token in use; before Bootstrap it does nothing.
+func (s *Service) Refresh(ctx context.Context) error {
+	if s.token().hash == nil {
+		return nil
+	}
+	st, err := s.store.AdminToken(ctx)
+	if err != nil {
+		return fmt.Errorf("refresh admin token: %w", err)
+	}
+	replaced, disagree, ours := s.follow(st)
+	if replaced {
+		s.log.Info("the admin token was reset in the store: the old one, its sessions and its forms no longer work here")
+	}
+	if disagree {
+		s.log.Warn("another instance started with another admin token: each instance accepts only its own, and a session opened on one is refused by the other; give every instance the same DARKSHARE_ADMIN_TOKEN, or none",
+			"this_instance", tokenSource(ours), "other_instance", tokenSource(st.EnvTag))
+	}
+	return nil
+}
+
+// follow takes st, just read, as the admin token unless this Service runs
+// with DARKSHARE_ADMIN_TOKEN. It reports whether the hash in use changed,
+// whether st's EnvTag is news that disagrees with this Service, and this
+// Service's own EnvTag. A reset on this Service between the read and
+// follow is undone until the next Refresh reads it.
+func (s *Service) follow(st StoredAdminToken) (replaced, disagree bool, ours []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.fromEnv && st.Hash != nil && !bytes.Equal(st.Hash, s.current.hash) {
+		s.current, replaced = newAdminToken(bytes.Clone(st.Hash)), true
+	}
+	if s.fromEnv {
+		ours = s.current.tag
+	}
+	if !bytes.Equal(st.EnvTag, s.seenTag) {
+		s.seenTag = bytes.Clone(st.EnvTag)
+		disagree = !bytes.Equal(st.EnvTag, ours)
+	}
+	return replaced, disagree, ours
+}
+
+func tokenSource(envTag []byte) string {
+	if envTag == nil {
+		return "the generated admin token"
+	}
+	return "a DARKSHARE_ADMIN_TOKEN"
 }
 
 func (s *Service) token() adminToken {

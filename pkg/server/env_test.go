@@ -43,6 +43,8 @@ type testEnv struct {
 	visitors *track.Hasher
 	token    string // the admin token
 	base     string // base URL of short links
+	cfg      Config
+	ln       *Listener // set by startServer
 }
 
 // newTestEnv builds the app for base, on db.
@@ -102,7 +104,7 @@ func newTestEnvWith(t testing.TB, db *store.DB, base string, counts stats.Store,
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{BaseURL: base, Logger: log, TrustedProxies: testProxies, Limits: DefaultLimits}
+	cfg := Config{BaseURL: base, Logger: log, TrustedProxies: testProxies, Limits: DefaultLimits, Conns: DefaultConns()}
 	config(&cfg)
 	app, err := New(cfg,
 		Deps{Links: links, Stats: agg, Auth: admin, Classifier: track.NewClassifier(), Visitors: visitors,
@@ -110,25 +112,35 @@ func newTestEnvWith(t testing.TB, db *store.DB, base string, counts stats.Store,
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &testEnv{app: app, db: db, agg: agg, visitors: visitors, token: token, base: base}
+	return &testEnv{app: app, db: db, agg: agg, visitors: visitors, token: token, base: base, cfg: cfg}
 }
 
 // startServer runs the app on a real listener on 127.0.0.1 and stops it at cleanup.
 func startServer(t testing.TB) *testEnv {
 	t.Helper()
+	return startServerConfig(t, func(*Config) {})
+}
+
+// startServerConfig is startServer with the app's Config changed by config.
+func startServerConfig(t testing.TB, config func(*Config)) *testEnv {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := newTestEnv(t, storetest.MustOpen(t), "http://"+ln.Addr().String())
+	db := storetest.MustOpen(t)
+	env := newTestEnvWith(t, db, "http://"+ln.Addr().String(), db, func(*link.Policy) {}, config)
+	env.ln = NewListener(ln, env.cfg)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_ = env.app.Listener(ln)
+		_ = env.app.Listener(env.ln)
 	}()
 	t.Cleanup(func() {
-		_ = env.app.Shutdown()
-		_ = ln.Close() // Shutdown misses a listener that Serve has not registered yet
+		if err := Shutdown(env.app, env.ln, time.Minute); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+		_ = env.ln.Close() // Shutdown misses a listener that Serve has not registered yet
 		<-done
 		if err := env.agg.Flush(context.Background()); err != nil {
 			t.Errorf("final flush: %v", err)

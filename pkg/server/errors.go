@@ -49,6 +49,8 @@ var errorStatuses = []struct {
 	// Not a failure of this server, nor of the request's form: the state
 	// it runs in (PostgreSQL) has no backup for it to stream.
 	{ErrBackupElsewhere, http.StatusConflict, "backup_elsewhere"},
+	{errConnsPerIP, http.StatusTooManyRequests, "too_many_connections"},
+	{errConnsFull, http.StatusServiceUnavailable, "server_full"},
 }
 
 // fiberMessages replace Fiber's terse texts where the client can act on more.

@@ -38,6 +38,9 @@ type Config struct {
 	AccessLog bool
 	// Pprof serves /debug/pprof/ to admins.
 	Pprof bool
+	// Conns are the connection timeouts and caps, which the Listener
+	// applies: serve the app on NewListener.
+	Conns Conns
 }
 
 // Deps are the domain services the handlers call.
@@ -117,6 +120,8 @@ func New(cfg Config, deps Deps) (*fiber.App, error) {
 		// X-Forwarded-Host from any peer.
 		EnableTrustedProxyCheck: true,
 		TrustedProxies:          prefixStrings(cfg.TrustedProxies),
+		// No Read/Write/IdleTimeout here: the Listener applies cfg.Conns at
+		// a fraction of fasthttp's per-request cost.
 	})
 	s.routes(app)
 	return app, nil

@@ -3,8 +3,8 @@
 // site: the database is the one source of truth, and whatever one instance
 // must see of another's work is in it.
 //
-// It implements link.Store, link.ChangeFeed, track.SaltStore and
-// auth.KeyStore with the semantics of the bbolt store (package store); the
+// It implements link.Store, link.ChangeFeed, track.SaltStore,
+// auth.KeyStore and auth.Store with the semantics of the bbolt store (package store); the
 // contract tests in store/storetest run against both. Uniqueness comes from
 // constraints (a code, a URL and channel), never from a read before a
 // write, so two instances minting at once agree. The schema is versioned

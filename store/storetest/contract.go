@@ -21,6 +21,7 @@ type Store interface {
 	link.ChangeFeed
 	track.SaltStore
 	auth.KeyStore
+	auth.Store
 }
 
 // Opener returns two handles on one fresh, empty database, as two
@@ -28,12 +29,13 @@ type Store interface {
 // lets one process hold a database (bbolt) returns the same handle twice.
 type Opener func(t *testing.T) (Store, Store)
 
-// Run runs the contract tests of link.Store, track.SaltStore and
-// auth.KeyStore against the store open returns, in parallel subtests.
+// Run runs the contract tests of every interface in Store against the
+// store open returns, in parallel subtests.
 func Run(t *testing.T, open Opener) {
 	t.Run("LinkStore", func(t *testing.T) { LinkStore(t, open) })
 	t.Run("SaltStore", func(t *testing.T) { SaltStore(t, open) })
 	t.Run("KeyStore", func(t *testing.T) { KeyStore(t, open) })
+	t.Run("AuthStore", func(t *testing.T) { AuthStore(t, open) })
 }
 
 // runAll runs each test in a parallel subtest of its own.
