@@ -43,9 +43,6 @@ type backend struct {
 	// stop; nil when there is nothing to do.
 	checkpoint func(context.Context) error
 	close      func() error
-
-	// shared: other processes may use the store at the same time.
-	shared bool
 }
 
 // isPostgresURL reports whether --db names a PostgreSQL database rather
@@ -81,7 +78,7 @@ func openPostgres(ctx context.Context, dsn string) (*backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	be := &backend{links: db, feed: db, admin: db, keys: db, salts: db, ping: db.Ping, close: db.Close, shared: true}
+	be := &backend{links: db, feed: db, admin: db, keys: db, salts: db, ping: db.Ping, close: db.Close}
 	// Counts move to PostgreSQL on a branch of their own; until it is in,
 	// a build without it says so at start.
 	var ok bool
