@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -132,6 +133,8 @@ func setDisabled(t *testing.T, inst instance, code string) {
 	}
 }
 
+var createdKey = regexp.MustCompile(`Created key (\S+)`)
+
 // Three instances on one database: links, disabling, visitors, sessions
 // and counts are the site's, whichever instance a request reaches.
 func TestInstancesShareOnePostgres(t *testing.T) {
@@ -176,6 +179,23 @@ func TestInstancesShareOnePostgres(t *testing.T) {
 	session := logIn(t, a, testAdminToken)
 	if s := get(t, b.base+"/dashboard", browserUA, session); s != http.StatusOK {
 		t.Fatalf("A's session on B's dashboard: %d, want 200", s)
+	}
+
+	// Keys made and revoked in the database, the instances running, hold
+	// on every instance at once.
+	out, err := runCLI(t, nil, "keys", "create", "--db", dbURL, "--name", "prometheus", "--scopes", "stats:read")
+	key, id := keyToken.FindString(out), createdKey.FindStringSubmatch(out)
+	if err != nil || key == "" || id == nil {
+		t.Fatalf("keys create on the database: %v\n%s", err, out)
+	}
+	if s, _ := call(t, http.MethodGet, c.base+"/metrics", key, ""); s != http.StatusOK {
+		t.Fatalf("a key made in the database, on C: %d", s)
+	}
+	if out, err := runCLI(t, nil, "keys", "revoke", "--db", dbURL, id[1]); err != nil {
+		t.Fatalf("keys revoke: %v\n%s", err, out)
+	}
+	if s, _ := call(t, http.MethodGet, c.base+"/metrics", key, ""); s != http.StatusUnauthorized {
+		t.Fatalf("a key revoked in the database, on C: %d, want 401", s)
 	}
 
 	// A link disabled on one answers 410 on the others within 2 s.
