@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -196,6 +197,17 @@ func TestInstancesShareOnePostgres(t *testing.T) {
 	}
 	if s, _ := call(t, http.MethodGet, c.base+"/metrics", key, ""); s != http.StatusUnauthorized {
 		t.Fatalf("a key revoked in the database, on C: %d, want 401", s)
+	}
+
+	// Backups are pg_dump's: the CLI says so, as the server does, and
+	// leaves no file.
+	dest := filepath.Join(t.TempDir(), "b.db")
+	if out, err := runCLI(t, nil, "backup", "--server", b.base, "--token", testAdminToken, dest); err == nil ||
+		!strings.Contains(err.Error(), "409 Conflict") || !strings.Contains(err.Error(), "pg_dump --exclude-table-data=salts") {
+		t.Fatalf("backup --server of an instance on PostgreSQL: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(dest); !os.IsNotExist(err) {
+		t.Fatalf("a refused backup left %s: %v", dest, err)
 	}
 
 	// A link disabled on one answers 410 on the others within 2 s.
