@@ -9,6 +9,10 @@
 // constraints (a code, a URL and channel), never from a read before a
 // write, so two instances minting at once agree. The schema is versioned
 // by embedded migrations that Open applies under a lock (docs/POSTGRES.md).
+//
+// It keeps the click counts too (stats.Store, counts.go): each flush is
+// added to the tables in one transaction, so every instance reads the
+// others' counts once committed.
 package postgres
 
 import (
