@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -25,18 +26,20 @@ var ErrBackupElsewhere = errors.New(`this server keeps its data in PostgreSQL: b
 
 // dbHealth remembers whether the database answered, asking it again once
 // the last answer is older than pingCacheFor. Concurrent checks wait for
-// the one ping in flight instead of sending their own.
+// the one ping in flight instead of sending their own. It logs each
+// failed ping, and the first good one after.
 type dbHealth struct {
 	ping func(context.Context) error // nil: no database that can go away
 	now  func() time.Time
+	log  *slog.Logger
 
 	mu  sync.Mutex // held across a ping
 	at  time.Time  // of the last ping; zero before the first
 	err error      // its answer
 }
 
-func newDBHealth(ping func(context.Context) error, now func() time.Time) *dbHealth {
-	return &dbHealth{ping: ping, now: now}
+func newDBHealth(ping func(context.Context) error, now func() time.Time, log *slog.Logger) *dbHealth {
+	return &dbHealth{ping: ping, now: now, log: log}
 }
 
 // check returns the error of the last ping, pinging first if that is
@@ -52,8 +55,16 @@ func (h *dbHealth) check(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, pingTimeout)
 	defer cancel()
+	was := h.err
 	h.err = h.ping(ctx)
 	h.at = h.now()
+	// Logged per ping, not per check: a flood of checks logs once a second.
+	switch {
+	case h.err != nil:
+		h.log.Warn("health check failing: the database does not answer", "err", h.err)
+	case was != nil:
+		h.log.Info("health check: the database answers again")
+	}
 	return h.err
 }
 
@@ -64,7 +75,6 @@ func (h *dbHealth) check(ctx context.Context) error {
 func (s *server) health() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		if err := s.db.check(c.UserContext()); err != nil {
-			s.log.Warn("health check failing: the database does not answer", "err", err)
 			return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{
 				"status": "failing", "reason": "the database does not answer; redirects are served from memory, and counts are kept in memory and written when it is back (see the server log)",
 			})

@@ -112,7 +112,7 @@ func TestDBHealthPingsOncePerSecond(t *testing.T) {
 			return errors.New("down")
 		}
 		return nil
-	}, func() time.Time { clock.Lock(); defer clock.Unlock(); return now })
+	}, func() time.Time { clock.Lock(); defer clock.Unlock(); return now }, slog.New(slog.DiscardHandler))
 	advance := func(d time.Duration) { clock.Lock(); now = now.Add(d); clock.Unlock() }
 
 	var wg sync.WaitGroup
@@ -142,11 +142,11 @@ func TestDBHealthPingsOncePerSecond(t *testing.T) {
 		t.Fatalf("back: %v", err)
 	}
 
-	hang := newDBHealth(func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }, time.Now)
+	hang := newDBHealth(func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }, time.Now, slog.New(slog.DiscardHandler))
 	if err := hang.check(context.Background()); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("a hanging ping: %v, want it cut off", err)
 	}
-	if err := newDBHealth(nil, time.Now).check(context.Background()); err != nil {
+	if err := newDBHealth(nil, time.Now, nil).check(context.Background()); err != nil {
 		t.Fatalf("no database to ping: %v", err)
 	}
 }

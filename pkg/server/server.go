@@ -109,7 +109,7 @@ func New(cfg Config, deps Deps) (*fiber.App, error) {
 		Deps:   deps,
 	}
 	s.guesses = newGuesses(cfg.Limits.Login, time.Now)
-	s.db = newDBHealth(deps.Ping, time.Now)
+	s.db = newDBHealth(deps.Ping, time.Now, cfg.Logger)
 	app := fiber.New(fiber.Config{
 		AppName:               "darkshare",
 		DisableStartupMessage: true,
