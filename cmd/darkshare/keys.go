@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/darkshare/darkshare/pkg/auth"
-	"github.com/darkshare/darkshare/store"
 )
 
 // keyClient manages API keys either in a db file or through a running
@@ -33,7 +32,7 @@ func keysCommand(ctx context.Context, args []string, getenv func(string) string,
 	verb, args := args[0], args[1:]
 	fs := flag.NewFlagSet("darkshare keys "+verb, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dbPath := fs.String("db", envOr(getenv, "DARKSHARE_DB", "./darkshare.db"), "bbolt database file (the service must be stopped)")
+	dbPath := dbFlag(fs, getenv)
 	serverURL := fs.String("server", "", "base URL of a running darkshare, to go through its admin API instead of the db")
 	token := fs.String("token", getenv("DARKSHARE_ADMIN_TOKEN"), "admin token, with --server")
 	name := fs.String("name", "", "what the key is for (create)")
@@ -41,7 +40,7 @@ func keysCommand(ctx context.Context, args []string, getenv func(string) string,
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	client, err := openKeyClient(*serverURL, *token, *dbPath)
+	client, err := openKeyClient(ctx, *serverURL, *token, *dbPath)
 	if err != nil {
 		return err
 	}
@@ -91,22 +90,28 @@ func joinScopes(scopes []auth.Scope) string {
 	return strings.Join(s, ",")
 }
 
-func openKeyClient(serverURL, token, dbPath string) (keyClient, error) {
+func openKeyClient(ctx context.Context, serverURL, token, dbPath string) (keyClient, error) {
 	if serverURL != "" {
 		if token == "" {
 			return nil, errors.New("--server needs the admin token: --token or DARKSHARE_ADMIN_TOKEN")
 		}
 		return &apiKeyClient{base: strings.TrimSuffix(serverURL, "/"), token: token, http: &http.Client{Timeout: 30 * time.Second}}, nil
 	}
-	db, err := store.Open(dbPath)
+	be, err := openBackend(ctx, dbPath)
 	if err != nil {
-		return nil, fmt.Errorf("%w (to manage keys of a running server, use --server)", err)
+		if !isPostgresURL(dbPath) {
+			err = fmt.Errorf("%w (to manage keys of a running server, use --server)", err)
+		}
+		return nil, err
 	}
-	return &dbKeyClient{db: db, svc: auth.NewService(db, db)}, nil
+	return &dbKeyClient{be: be, svc: auth.NewService(be.admin, be.keys)}, nil
 }
 
+// dbKeyClient manages the keys in the store itself: a stopped bbolt file,
+// or a PostgreSQL database, whose running instances see a revocation at
+// once (they read keys from it on every use).
 type dbKeyClient struct {
-	db  *store.DB
+	be  *backend
 	svc *auth.Service
 }
 
@@ -119,7 +124,7 @@ func (c *dbKeyClient) create(ctx context.Context, name string, scopes []string) 
 }
 func (c *dbKeyClient) list(ctx context.Context) ([]auth.Key, error) { return c.svc.ListKeys(ctx) }
 func (c *dbKeyClient) revoke(ctx context.Context, id string) error  { return c.svc.RevokeKey(ctx, id) }
-func (c *dbKeyClient) close() error                                 { return c.db.Close() }
+func (c *dbKeyClient) close() error                                 { return c.be.close() }
 
 type apiKeyClient struct {
 	base, token string

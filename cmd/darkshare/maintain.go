@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/darkshare/darkshare/pkg/link"
+	"github.com/darkshare/darkshare/pkg/server"
 	"github.com/darkshare/darkshare/store"
 )
 
@@ -22,7 +24,7 @@ import (
 func backupCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("darkshare backup", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dbPath := fs.String("db", envOr(getenv, "DARKSHARE_DB", "./darkshare.db"), "bbolt database file (the service must be stopped)")
+	dbPath := dbFlag(fs, getenv)
 	serverURL := fs.String("server", "", "base URL of a running darkshare, to back it up while it serves")
 	token := fs.String("token", getenv("DARKSHARE_ADMIN_TOKEN"), "admin token, with --server")
 	if err := fs.Parse(args); err != nil {
@@ -30,6 +32,9 @@ func backupCommand(ctx context.Context, args []string, getenv func(string) strin
 	}
 	if fs.NArg() != 1 {
 		return errors.New("backup: give the file to write, e.g. darkshare backup darkshare-backup.db")
+	}
+	if *serverURL == "" && isPostgresURL(*dbPath) {
+		return fmt.Errorf("backup: %w", server.ErrBackupElsewhere)
 	}
 	dest := fs.Arg(0)
 	if _, err := os.Stat(dest); err == nil {
@@ -78,9 +83,22 @@ func backupFromServer(ctx context.Context, base, token string, w io.Writer) (int
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("%s answered %s", base, resp.Status)
+		return 0, serverRefusal(base, resp)
 	}
 	return io.Copy(w, resp.Body)
+}
+
+// serverRefusal is the error of a response other than 200: its status,
+// and the message of its JSON error if it has one (such as
+// backup_elsewhere's, which says how to back up instead).
+func serverRefusal(base string, resp *http.Response) error {
+	var e struct {
+		Error struct{ Code, Message string } `json:"error"`
+	}
+	if json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&e) != nil || e.Error.Message == "" {
+		return fmt.Errorf("%s answered %s", base, resp.Status)
+	}
+	return fmt.Errorf("%s answered %s: %s", base, resp.Status, e.Error.Message)
 }
 
 func backupFromFile(path string, w io.Writer) (int64, error) {
@@ -104,9 +122,12 @@ func checkFile(path string) error {
 func checkCommand(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("darkshare check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dbPath := fs.String("db", envOr(getenv, "DARKSHARE_DB", "./darkshare.db"), "bbolt database file (the service must be stopped)")
+	dbPath := dbFlag(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if isPostgresURL(*dbPath) {
+		return errors.New("check: runs bbolt's consistency check on a file; PostgreSQL checks its own pages (data checksums, amcheck)")
 	}
 	if _, err := os.Stat(*dbPath); err != nil {
 		return fmt.Errorf("check: %w", err)
@@ -130,7 +151,7 @@ func linksCommand(ctx context.Context, args []string, getenv func(string) string
 	}
 	fs := flag.NewFlagSet("darkshare links import", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dbPath := fs.String("db", envOr(getenv, "DARKSHARE_DB", "./darkshare.db"), "bbolt database file (the service must be stopped)")
+	dbPath := dbFlag(fs, getenv)
 	baseURL := fs.String("base-url", envOr(getenv, "DARKSHARE_BASE_URL", "http://127.0.0.1:8080"), "the service's base URL: links to it are refused")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
@@ -143,12 +164,12 @@ func linksCommand(ctx context.Context, args []string, getenv func(string) string
 		return fmt.Errorf("links import: %w", err)
 	}
 	defer in.Close()
-	db, err := store.Open(*dbPath)
+	be, err := openBackend(ctx, *dbPath)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	links, err := link.NewService(db, link.Policy{BaseURL: *baseURL})
+	defer be.close()
+	links, err := link.NewService(be.links, link.Policy{BaseURL: *baseURL})
 	if err != nil {
 		return err
 	}

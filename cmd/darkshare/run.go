@@ -20,32 +20,39 @@ import (
 	"github.com/darkshare/darkshare/pkg/server"
 	"github.com/darkshare/darkshare/pkg/stats"
 	"github.com/darkshare/darkshare/pkg/track"
-	"github.com/darkshare/darkshare/store"
 )
 
 const usage = `darkshare: measurable dark social
 
 Usage:
   darkshare [serve] [flags]          run the service (the default)
-  darkshare reset-admin-token [--db FILE]
-                                     make a new admin token in a stopped db and print it
+  darkshare reset-admin-token [--db FILE|URL]
+                                     make a new admin token and print it (a bbolt
+                                     db must be stopped)
   darkshare keys create --name NAME --scopes links:write,stats:read,admin
   darkshare keys list
   darkshare keys revoke ID
-                                     manage API keys, in a stopped db (--db FILE) or
-                                     through a running server (--server URL; the admin
-                                     token from --token or DARKSHARE_ADMIN_TOKEN)
+                                     manage API keys, in the db (--db FILE|URL; a
+                                     bbolt db must be stopped) or through a running
+                                     server (--server URL; the admin token from
+                                     --token or DARKSHARE_ADMIN_TOKEN)
   darkshare backup FILE [--db FILE | --server URL]
-                                     write a checked snapshot of the db, from a stopped
-                                     db or from a running server
+                                     write a checked snapshot of a bbolt db, from a
+                                     stopped db or from a running server (PostgreSQL:
+                                     pg_dump --exclude-table-data=salts)
   darkshare check [--db FILE]        run bbolt's consistency check on a stopped db
-  darkshare links import FILE [--db FILE]
+  darkshare links import FILE [--db FILE|URL]
                                      mint links for every row of a CSV file (header
                                      "url,channel"; no channel means all of them)
+  darkshare copy --from FILE.db --to postgres://…
+                                     move a bbolt db into an empty PostgreSQL
+                                     database and verify the copy (copy -h)
   darkshare help                     show this
 
-Run "darkshare serve -h" for the serve flags. Every flag also reads the
-environment variable DARKSHARE_<FLAG> (e.g. DARKSHARE_LISTEN) as its default.
+--db is a bbolt file, or a PostgreSQL URL (postgres://user:password@host/db)
+that several instances share. Run "darkshare serve -h" for the serve flags.
+Every flag also reads the environment variable DARKSHARE_<FLAG> (e.g.
+DARKSHARE_LISTEN) as its default.
 `
 
 // shutdownTimeout bounds how long in-flight requests may take at shutdown.
@@ -71,6 +78,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = checkCommand(args, getenv, stdout, stderr)
 	case "links":
 		err = linksCommand(ctx, args, getenv, stdout, stderr)
+	case "copy":
+		err = copyCommand(ctx, args, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		_, err = io.WriteString(stdout, usage)
 	default:
@@ -99,7 +108,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs := flag.NewFlagSet("darkshare serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.listen, "listen", envOr(getenv, "DARKSHARE_LISTEN", "127.0.0.1:8080"), "address to listen on")
-	fs.StringVar(&cfg.db, "db", envOr(getenv, "DARKSHARE_DB", "./darkshare.db"), "bbolt database file (created if missing)")
+	db := dbFlag(fs, getenv)
 	fs.StringVar(&cfg.baseURL, "base-url", getenv("DARKSHARE_BASE_URL"), "prefix of the short URLs handed out (default: http://<listen address>)")
 	fs.StringVar(&cfg.allowHost, "allow-host", getenv("DARKSHARE_ALLOW_HOST"), "comma list of hosts anonymous callers may mint links for: news.example.org or *.example.org")
 	fs.StringVar(&cfg.trustedProxy, "trusted-proxy", getenv("DARKSHARE_TRUSTED_PROXY"), "comma list of proxy addresses or CIDRs whose client-address header and X-Forwarded-Proto/-Host are believed (default: none; the socket address is the client)")
@@ -156,6 +165,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
+	cfg.db = *db
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
@@ -283,17 +293,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
-	db, err := store.Open(cfg.db)
+	be, err := openBackend(ctx, cfg.db)
 	if err != nil {
 		return err
 	}
 	defer func() {
-		if err := db.Close(); err != nil {
+		if err := be.close(); err != nil {
 			log.Error("close db", "err", err)
 		}
 	}()
 
-	admin := auth.NewService(db, db, auth.WithLogger(log))
+	admin := auth.NewService(be.admin, be.keys, auth.WithLogger(log))
 	token, err := admin.Bootstrap(ctx, getenv("DARKSHARE_ADMIN_TOKEN"))
 	if errors.Is(err, auth.ErrWeakToken) {
 		return fmt.Errorf("DARKSHARE_ADMIN_TOKEN: %w", err)
@@ -316,29 +326,31 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	// The listen address is the service too, whatever --base-url says.
-	links, err := link.NewService(db, link.Policy{Allow: allow, Block: block, BaseURL: baseURL, SelfHosts: []string{ln.Addr().String()},
-		SelfTargets: []string{baseURL + server.DemoPath}, Campaign: cfg.campaign, Marker: cfg.landingMarker})
+	links, err := link.NewService(be.links, link.Policy{Allow: allow, Block: block, BaseURL: baseURL, SelfHosts: []string{ln.Addr().String()},
+		SelfTargets: []string{baseURL + server.DemoPath}, Campaign: cfg.campaign, Marker: cfg.landingMarker, Feed: be.feed})
 	if err != nil {
 		_ = ln.Close()
 		return err
 	}
-	visitors, err := track.NewHasher(ctx, db, time.Now)
+	visitors, err := track.NewHasher(ctx, be.salts, time.Now)
 	if err != nil {
 		_ = ln.Close()
 		return err
 	}
 	// Counts a previous run left unfolded: a damaged log fails the start.
-	if err := db.LoadCounts(); err != nil {
-		_ = ln.Close()
-		return err
+	if be.loadCounts != nil {
+		if err := be.loadCounts(); err != nil {
+			_ = ln.Close()
+			return err
+		}
 	}
-	agg := stats.NewAggregator(db, log)
-	metrics := server.NewMetrics(server.MetricsSources{Pending: agg.Pending, DBSize: db.Size})
+	agg := stats.NewAggregator(be.counts, log)
+	metrics := server.NewMetrics(server.MetricsSources{Pending: agg.Pending, DBSize: be.size})
 	agg.ObserveFlushes(metrics.ObserveFlush)
 	srvCfg := server.Config{BaseURL: baseURL, Logger: log, TrustedProxies: proxies, ClientIPHeader: cfg.clientIPHeader, Limits: cfg.limits, AccessLog: cfg.accessLog, Pprof: cfg.pprof, Conns: cfg.conns}
 	app, err := server.New(
 		srvCfg,
-		server.Deps{Links: links, Stats: agg, Auth: admin, Classifier: track.NewClassifier(), Visitors: visitors, Metrics: metrics, Backup: db.Backup},
+		server.Deps{Links: links, Stats: agg, Auth: admin, Classifier: track.NewClassifier(), Visitors: visitors, Metrics: metrics, Backup: be.backup, Ping: be.ping},
 	)
 	if err != nil {
 		_ = ln.Close()
@@ -357,8 +369,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	flusher.Go(func() { agg.Run(flushCtx, cfg.flushInterval, visitors.Persist, admin.Refresh) })
 	// Redirects are served meanwhile, reading the db for links not yet loaded.
 	flusher.Go(func() { loadRoutes(flushCtx, links, log) })
-	// Other instances' changes to links; returns at once while the links
-	// are in bbolt, which no other process shares (link.Policy.Feed is nil).
+	// Other instances' changes to links; returns at once with bbolt, which
+	// no other process shares (be.feed, link.Policy.Feed, is nil).
 	flusher.Go(func() { links.Follow(flushCtx, link.DefaultPollInterval, log) })
 
 	served := make(chan error, 1)
@@ -390,8 +402,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	// Not needed for safety (the log is replayed at start), but a clean stop
 	// leaves the log empty, so the next start reads only checkpoints.
-	if err := db.Checkpoint(context.Background()); err != nil {
-		log.Error("checkpoint at shutdown; the next start replays the log instead", "err", err)
+	if be.checkpoint != nil {
+		if err := be.checkpoint(context.Background()); err != nil {
+			log.Error("checkpoint at shutdown; the next start replays the log instead", "err", err)
+		}
 	}
 	return serveErr
 }
@@ -441,16 +455,16 @@ func resolveBaseURL(explicit string, addr net.Addr) (string, error) {
 func resetAdminToken(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("darkshare reset-admin-token", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	path := fs.String("db", envOr(getenv, "DARKSHARE_DB", "./darkshare.db"), "bbolt database file")
+	path := dbFlag(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	db, err := store.Open(*path)
+	be, err := openBackend(ctx, *path)
 	if err != nil {
 		return err
 	}
-	token, err := auth.NewService(db, db).ResetAdminToken(ctx)
-	if cerr := db.Close(); err == nil {
+	token, err := auth.NewService(be.admin, be.keys).ResetAdminToken(ctx)
+	if cerr := be.close(); err == nil {
 		err = cerr
 	}
 	if err != nil {

@@ -147,9 +147,13 @@ func (s *server) revokeKey() fiber.Handler {
 }
 
 // backup streams a consistent snapshot of the db, taken in one read
-// transaction while the service keeps serving and writing.
+// transaction while the service keeps serving and writing. Without a
+// Backup (PostgreSQL) it answers ErrBackupElsewhere.
 func (s *server) backup() fiber.Handler {
 	return func(c *fiber.Ctx) error {
+		if s.Backup == nil {
+			return ErrBackupElsewhere
+		}
 		// Counts still in memory go in too.
 		if err := s.Stats.Flush(c.UserContext()); err != nil {
 			return err

@@ -46,6 +46,9 @@ var errorStatuses = []struct {
 	{link.ErrNotFound, http.StatusNotFound, "not_found"},
 	{auth.ErrNoKey, http.StatusNotFound, "not_found"},
 	{link.ErrDisabled, http.StatusGone, "disabled"},
+	// Not a failure of this server, nor of the request's form: the state
+	// it runs in (PostgreSQL) has no backup for it to stream.
+	{ErrBackupElsewhere, http.StatusConflict, "backup_elsewhere"},
 	{errConnsPerIP, http.StatusTooManyRequests, "too_many_connections"},
 	{errConnsFull, http.StatusServiceUnavailable, "server_full"},
 }

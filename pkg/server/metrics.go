@@ -28,7 +28,7 @@ type Metrics struct {
 // MetricsSources are the gauges read at scrape time.
 type MetricsSources struct {
 	Pending func() int64 // events counted but not yet written
-	DBSize  func() int64 // bytes of the db file
+	DBSize  func() int64 // bytes of the db file; nil where there is none (PostgreSQL)
 }
 
 // NewMetrics returns darkshare's metrics in a registry of their own, with
@@ -58,11 +58,13 @@ func NewMetrics(src MetricsSources) *Metrics {
 	m.registry.MustRegister(visits, views, m.redirects, m.mints, m.shares, m.flushDuration, m.flushErrors,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "darkshare_pending_events", Help: "Events counted in memory, not yet written."},
 			func() float64 { return float64(src.Pending()) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "darkshare_db_size_bytes", Help: "Size of the db file."},
-			func() float64 { return float64(src.DBSize()) }),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
+	if src.DBSize != nil {
+		m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "darkshare_db_size_bytes", Help: "Size of the db file."},
+			func() float64 { return float64(src.DBSize()) }))
+	}
 	return m
 }
 

@@ -44,18 +44,6 @@ func (s *server) index() fiber.Handler {
 	}
 }
 
-func (s *server) health() fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		if err := s.Stats.Healthy(); err != nil {
-			s.log.Warn("health check failing", "err", err)
-			return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{
-				"status": "failing", "reason": "the last write of click counts failed; counts are kept in memory and retried (see the server log)",
-			})
-		}
-		return c.JSON(fiber.Map{"status": "ok"})
-	}
-}
-
 // requestTime is when the request came, as fasthttp read it once for the
 // request, so handlers need no clock read of their own. A handler called
 // outside fasthttp's server (benchmarks do) gets the current time.

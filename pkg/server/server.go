@@ -3,6 +3,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -50,8 +51,12 @@ type Deps struct {
 	Classifier *track.Classifier
 	Visitors   *track.Hasher
 	Metrics    *Metrics
-	// Backup writes a consistent snapshot of the db to w.
+	// Backup writes a consistent snapshot of the db to w; nil where the
+	// database's own tools take backups (ErrBackupElsewhere).
 	Backup func(w io.Writer) (int64, error)
+	// Ping checks that the database answers, for /healthz; nil for one
+	// that cannot go away while the process runs (a local file).
+	Ping func(context.Context) error
 }
 
 const (
@@ -75,7 +80,8 @@ type server struct {
 	mints  mintAnswers
 	Deps
 
-	guesses *guesses // the guessing limit, per address
+	guesses *guesses  // the guessing limit, per address
+	db      *dbHealth // whether the database answers
 }
 
 // New returns the Fiber app serving darkshare. It parses every template, so a
@@ -103,6 +109,7 @@ func New(cfg Config, deps Deps) (*fiber.App, error) {
 		Deps:   deps,
 	}
 	s.guesses = newGuesses(cfg.Limits.Login, time.Now)
+	s.db = newDBHealth(deps.Ping, time.Now, cfg.Logger)
 	app := fiber.New(fiber.Config{
 		AppName:               "darkshare",
 		DisableStartupMessage: true,
