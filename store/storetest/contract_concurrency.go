@@ -16,7 +16,7 @@ const workers = 8
 
 // race runs fn(i, store) in workers goroutines at once, alternating the
 // two handles, and fails the test with the first error.
-func race(t *testing.T, s, other Store, fn func(i int, s Store) error) {
+func race[S any](t *testing.T, s, other S, fn func(i int, s S) error) {
 	t.Helper()
 	var (
 		wg    sync.WaitGroup

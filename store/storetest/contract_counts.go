@@ -8,7 +8,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/darkshare/darkshare/pkg/stats"
@@ -234,7 +233,7 @@ func testConcurrentWritersSumExactly(t *testing.T, open CountsOpener) {
 	)
 	hasCounters := func(k int) bool { return k%3 != 2 }
 	hasVisitors := func(k int) bool { return k%3 != 1 }
-	raceCounts(t, s, other, func(w int, h stats.Store) error {
+	race(t, s, other, func(w int, h stats.Store) error {
 		metrics := clicksShares
 		if w%2 == 1 {
 			metrics = []stats.Metric{stats.Shares, stats.Clicks}
@@ -312,7 +311,7 @@ func testConcurrentSketchesLoseNoVisitor(t *testing.T, open CountsOpener) {
 		visitors = 10 // per writer, round, day and key
 	)
 	for r := range rounds {
-		raceCounts(t, s, other, func(w int, h stats.Store) error {
+		race(t, s, other, func(w int, h stats.Store) error {
 			var deltas []stats.Delta
 			for k := range keys {
 				for i, day := range []stats.Day{countsDay, countsDay + 1 + stats.Day(r)} {
@@ -343,35 +342,6 @@ func testConcurrentSketchesLoseNoVisitor(t *testing.T, open CountsOpener) {
 				t.Fatalf("k%d on %s: no sketch", k, r.Day)
 			}
 			checkEstimate(t, fmt.Sprintf("k%d on %s", k, r.Day), r.Visitors.Estimate(), exact)
-		}
-	}
-}
-
-// raceCounts runs fn(i, store) in workers goroutines at once, alternating
-// the two handles, and fails the test with the first error.
-func raceCounts(t *testing.T, s, other stats.Store, fn func(i int, s stats.Store) error) {
-	t.Helper()
-	var (
-		wg    sync.WaitGroup
-		start = make(chan struct{})
-		errs  = make(chan error, workers)
-	)
-	for i := range workers {
-		h := s
-		if i%2 == 1 {
-			h = other
-		}
-		wg.Go(func() {
-			<-start
-			errs <- fn(i, h)
-		})
-	}
-	close(start)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Fatal(err)
 		}
 	}
 }
