@@ -35,18 +35,7 @@ import (
 // log goes to the test's stderr.
 func launchOnPostgres(t *testing.T, dbURL string, flush time.Duration) (*exec.Cmd, io.Reader) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "serve", "--listen", "127.0.0.1:0", "--flush-interval", flush.String())
-	cmd.Env = append(os.Environ(), "DARKSHARE_TEST_RUN_MAIN=1", "DARKSHARE_ADMIN_TOKEN="+testAdminToken, "DARKSHARE_DB="+dbURL)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	return cmd, out
+	return launch(t, []string{"DARKSHARE_DB=" + dbURL}, "serve", "--listen", "127.0.0.1:0", "--flush-interval", flush.String())
 }
 
 // startInstances starts n processes on dbURL at once, so that they also

@@ -99,8 +99,19 @@ func startInProcess(t *testing.T, args []string, env map[string]string) (instanc
 // startProcess runs main() in a child process (this test binary, re-executed).
 func startProcess(t *testing.T, args ...string) (instance, *exec.Cmd) {
 	t.Helper()
+	cmd, out := launch(t, nil, args...)
+	inst := readStartup(t, out)
+	inst.token = testAdminToken
+	return inst, cmd
+}
+
+// launch starts main() in a child process with the admin token and env
+// added to this process's environment, its stderr the test's, killed at
+// cleanup. It returns the child and its stdout.
+func launch(t *testing.T, env []string, args ...string) (*exec.Cmd, io.Reader) {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "DARKSHARE_TEST_RUN_MAIN=1", "DARKSHARE_ADMIN_TOKEN="+testAdminToken)
+	cmd.Env = append(append(os.Environ(), "DARKSHARE_TEST_RUN_MAIN=1", "DARKSHARE_ADMIN_TOKEN="+testAdminToken), env...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -110,9 +121,7 @@ func startProcess(t *testing.T, args ...string) (instance, *exec.Cmd) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	inst := readStartup(t, out)
-	inst.token = testAdminToken
-	return inst, cmd
+	return cmd, out
 }
 
 func mintEmail(t *testing.T, inst instance, url string) string {
