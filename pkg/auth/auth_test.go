@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -150,4 +151,36 @@ func mustReset(t *testing.T, s *auth.Service) string {
 		t.Fatal(err)
 	}
 	return token
+}
+
+// A key's name is checked before anything is written, the same on every
+// store: PostgreSQL's text cannot hold NUL or invalid UTF-8.
+func TestCreateKeyRefusesBadNames(t *testing.T) {
+	db := storetest.MustOpen(t)
+	s := auth.NewService(db, db)
+	for _, tc := range []struct {
+		name string
+		ok   bool
+	}{
+		{"ci deploy", true},
+		{"  padded  ", true},
+		{"Zürich 東京", true},
+		{strings.Repeat("k", 100), true},
+		{"", false},
+		{"   ", false},
+		{strings.Repeat("k", 101), false},
+		{"nul\x00byte", false},
+		{"bell\a", false},
+		{"line\nbreak", false},
+		{"bad\xffutf8", false},
+	} {
+		_, _, err := s.CreateKey(ctx, tc.name, []auth.Scope{auth.ScopeStatsRead})
+		if tc.ok != (err == nil) || (err != nil && !errors.Is(err, auth.ErrInvalidKey)) {
+			t.Errorf("CreateKey(%q): %v, want ok=%v", tc.name, err, tc.ok)
+		}
+	}
+	keys, err := s.ListKeys(ctx)
+	if err != nil || len(keys) != 4 {
+		t.Fatalf("stored %d keys (%v), want the 4 good ones", len(keys), err)
+	}
 }

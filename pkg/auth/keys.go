@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Scope is a permission an API key carries.
@@ -93,6 +95,12 @@ func (s *Service) CreateKey(ctx context.Context, name string, scopes []Scope) (K
 	name = strings.TrimSpace(name)
 	if name == "" || len(name) > maxKeyNameLen {
 		return Key{}, "", fmt.Errorf("%w: name: give one of 1 to %d characters", ErrInvalidKey, maxKeyNameLen)
+	}
+	// PostgreSQL's text refuses NUL and invalid UTF-8, and a control
+	// character would garble the keys list in a terminal: refuse them on
+	// every store alike, before any is written.
+	if !utf8.ValidString(name) || strings.ContainsFunc(name, unicode.IsControl) {
+		return Key{}, "", fmt.Errorf("%w: name: use printable UTF-8 text", ErrInvalidKey)
 	}
 	if len(scopes) == 0 {
 		return Key{}, "", fmt.Errorf("%w: scopes: give at least one of %s", ErrInvalidKey, scopeList())
