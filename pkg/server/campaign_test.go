@@ -17,7 +17,7 @@ import (
 // newCampaignEnv is newTestEnv with a site-wide campaign and landing marker.
 func newCampaignEnv(t *testing.T, db *store.DB, campaign link.Campaign, marker bool) *testEnv {
 	t.Helper()
-	return newTestEnvPolicy(t, db, "https://s.test", db, func(p *link.Policy) { p.Campaign, p.Marker = campaign, marker })
+	return newEnv(t, db, "https://s.test", envSpec{policy: func(p *link.Policy) { p.Campaign, p.Marker = campaign, marker }})
 }
 
 // location follows code and returns where the redirect points.

@@ -41,6 +41,7 @@ type testEnv struct {
 	db       *store.DB
 	agg      *stats.Aggregator
 	visitors *track.Hasher
+	links    *link.Service
 	token    string // the admin token
 	base     string // base URL of short links
 	cfg      Config
@@ -50,28 +51,23 @@ type testEnv struct {
 // newTestEnv builds the app for base, on db.
 func newTestEnv(t testing.TB, db *store.DB, base string) *testEnv {
 	t.Helper()
-	return newTestEnvCounts(t, db, base, db)
+	return newEnv(t, db, base, envSpec{})
 }
 
-// newTestEnvCounts is newTestEnv with click counts kept in counts.
-func newTestEnvCounts(t testing.TB, db *store.DB, base string, counts stats.Store) *testEnv {
-	t.Helper()
-	return newTestEnvPolicy(t, db, base, counts, func(*link.Policy) {})
+// envSpec is how a test's app differs from the default one, which keeps
+// everything in db. Every field may be left zero.
+type envSpec struct {
+	counts stats.Store     // click counts; nil: db
+	links  link.Store      // links; nil: db
+	feed   link.ChangeFeed // the shared store's change feed, with links
+	policy func(*link.Policy)
+	config func(*Config)
+	deps   func(*Deps) // e.g. as a PostgreSQL backend gives them: no Backup, a Ping
 }
 
-// newTestEnvPolicy is newTestEnvCounts with the link policy changed by policy.
-func newTestEnvPolicy(t testing.TB, db *store.DB, base string, counts stats.Store, policy func(*link.Policy)) *testEnv {
-	t.Helper()
-	return newTestEnvWith(t, db, base, counts, policy, func(*Config) {})
-}
-
-// newTestEnvConfig is newTestEnv with the server's config changed by config.
-func newTestEnvConfig(t testing.TB, db *store.DB, base string, config func(*Config)) *testEnv {
-	t.Helper()
-	return newTestEnvWith(t, db, base, db, func(*link.Policy) {}, config)
-}
-
-func newTestEnvWith(t testing.TB, db *store.DB, base string, counts stats.Store, policy func(*link.Policy), config func(*Config)) *testEnv {
+// newEnv is the one way tests build an app: the admin token, salts and by
+// default links and counts in db, the rest as spec says.
+func newEnv(t testing.TB, db *store.DB, base string, spec envSpec) *testEnv {
 	t.Helper()
 	ctx := context.Background()
 	admin := auth.NewService(db, db)
@@ -84,19 +80,10 @@ func newTestEnvWith(t testing.TB, db *store.DB, base string, counts stats.Store,
 			t.Fatal(err)
 		}
 	}
-	allow, err := link.ParseHostList(testAllowList)
-	if err != nil {
-		t.Fatal(err)
-	}
-	block, err := link.ParseHostList(testBlockList)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := link.Policy{Allow: allow, Block: block, BaseURL: base, SelfTargets: []string{base + DemoPath}}
-	policy(&p)
-	links, err := link.NewService(db, p)
-	if err != nil {
-		t.Fatal(err)
+	links := newTestLinks(t, db, base, spec)
+	counts := spec.counts
+	if counts == nil {
+		counts = db
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	agg := stats.NewAggregator(counts, log)
@@ -105,14 +92,49 @@ func newTestEnvWith(t testing.TB, db *store.DB, base string, counts stats.Store,
 		t.Fatal(err)
 	}
 	cfg := Config{BaseURL: base, Logger: log, TrustedProxies: testProxies, Limits: DefaultLimits, Conns: DefaultConns()}
-	config(&cfg)
-	app, err := New(cfg,
-		Deps{Links: links, Stats: agg, Auth: admin, Classifier: track.NewClassifier(), Visitors: visitors,
-			Metrics: NewMetrics(MetricsSources{Pending: agg.Pending, DBSize: db.Size}), Backup: db.Backup})
+	if spec.config != nil {
+		spec.config(&cfg)
+	}
+	deps := Deps{Links: links, Stats: agg, Auth: admin, Classifier: track.NewClassifier(), Visitors: visitors,
+		Metrics: NewMetrics(MetricsSources{Pending: agg.Pending, DBSize: db.Size}), Backup: db.Backup}
+	if spec.deps != nil {
+		spec.deps(&deps)
+	}
+	app, err := New(cfg, deps)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &testEnv{app: app, db: db, agg: agg, visitors: visitors, token: token, base: base, cfg: cfg}
+	return &testEnv{app: app, db: db, agg: agg, visitors: visitors, links: links, token: token, base: base, cfg: cfg}
+}
+
+// newTestLinks is the link service of newEnv, with its routes loaded as a
+// starting server loads them.
+func newTestLinks(t testing.TB, db *store.DB, base string, spec envSpec) *link.Service {
+	t.Helper()
+	allow, err := link.ParseHostList(testAllowList)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := link.ParseHostList(testBlockList)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := link.Policy{Allow: allow, Block: block, BaseURL: base, SelfTargets: []string{base + DemoPath}, Feed: spec.feed}
+	if spec.policy != nil {
+		spec.policy(&p)
+	}
+	var linkStore link.Store = db
+	if spec.links != nil {
+		linkStore = spec.links
+	}
+	links, err := link.NewService(linkStore, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := links.LoadRoutes(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return links
 }
 
 // startServer runs the app on a real listener on 127.0.0.1 and stops it at cleanup.
@@ -129,7 +151,7 @@ func startServerConfig(t testing.TB, config func(*Config)) *testEnv {
 		t.Fatal(err)
 	}
 	db := storetest.MustOpen(t)
-	env := newTestEnvWith(t, db, "http://"+ln.Addr().String(), db, func(*link.Policy) {}, config)
+	env := newEnv(t, db, "http://"+ln.Addr().String(), envSpec{config: config})
 	env.ln = NewListener(ln, env.cfg)
 	done := make(chan struct{})
 	go func() {

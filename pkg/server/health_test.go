@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -12,10 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/darkshare/darkshare/pkg/auth"
-	"github.com/darkshare/darkshare/pkg/link"
-	"github.com/darkshare/darkshare/pkg/stats"
-	"github.com/darkshare/darkshare/pkg/track"
 	"github.com/darkshare/darkshare/store/storetest"
 )
 
@@ -23,36 +18,7 @@ import (
 // change: as a PostgreSQL backend gives them (no Backup, a Ping).
 func newEnvDeps(t *testing.T, change func(*Deps)) *testEnv {
 	t.Helper()
-	ctx := context.Background()
-	db := storetest.MustOpen(t)
-	admin := auth.NewService(db, db)
-	token, err := admin.Bootstrap(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	allow, err := link.ParseHostList(testAllowList)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const base = "https://s.test"
-	links, err := link.NewService(db, link.Policy{Allow: allow, BaseURL: base})
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	agg := stats.NewAggregator(db, log)
-	visitors, err := track.NewHasher(ctx, db, time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	deps := Deps{Links: links, Stats: agg, Auth: admin, Classifier: track.NewClassifier(), Visitors: visitors,
-		Metrics: NewMetrics(MetricsSources{Pending: agg.Pending, DBSize: db.Size}), Backup: db.Backup}
-	change(&deps)
-	app, err := New(Config{BaseURL: base, Logger: log, TrustedProxies: testProxies, Limits: DefaultLimits}, deps)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &testEnv{app: app, db: db, agg: agg, visitors: visitors, token: token, base: base}
+	return newEnv(t, storetest.MustOpen(t), "https://s.test", envSpec{deps: change})
 }
 
 // A server whose data is in PostgreSQL has no file to stream: the backup

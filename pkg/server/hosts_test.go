@@ -29,13 +29,13 @@ func (e *testEnv) mintStatus(t *testing.T, url string, h header) (int, apiError)
 // redirected to, in dotted decimal with the rest of the URL as given.
 func TestMintBlockedAddressInEverySpelling(t *testing.T) {
 	db := storetest.MustOpen(t)
-	env := newTestEnvPolicy(t, db, "https://s.test", db, func(p *link.Policy) {
+	env := newEnv(t, db, "https://s.test", envSpec{policy: func(p *link.Policy) {
 		block, err := link.ParseHostList(testBlockList + ",10.0.0.1,2001:db8::bad")
 		if err != nil {
 			t.Fatal(err)
 		}
 		p.Block = block
-	})
+	}})
 	for _, target := range []string{
 		"http://10.0.0.1/",
 		"http://167772161/", "http://0x0a000001/", "http://10.1/", "http://012.0.0.1/",
@@ -65,9 +65,9 @@ func TestMintBlockedAddressInEverySpelling(t *testing.T) {
 // another port stays allowed, as testAllowList asks for the widget tests.
 func TestMintRefusesThisServiceAndMachine(t *testing.T) {
 	db := storetest.MustOpen(t)
-	env := newTestEnvPolicy(t, db, "https://s.test", db, func(p *link.Policy) {
+	env := newEnv(t, db, "https://s.test", envSpec{policy: func(p *link.Policy) {
 		p.SelfHosts = []string{"127.0.0.1:8080"} // the listen address, as run.go passes it
-	})
+	}})
 	tests := []struct {
 		url    string
 		status int

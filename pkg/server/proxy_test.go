@@ -26,7 +26,7 @@ func TestForwardedSchemeAndHostOnlyFromTrustedProxies(t *testing.T) {
 		{"trusted proxy", testProxies, "https proxied.example"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			env := newTestEnvConfig(t, storetest.MustOpen(t), "https://s.test", func(c *Config) { c.TrustedProxies = tt.trusted })
+			env := newEnv(t, storetest.MustOpen(t), "https://s.test", envSpec{config: func(c *Config) { c.TrustedProxies = tt.trusted }})
 			env.app.Get("/test/origin", func(c *fiber.Ctx) error { return c.SendString(c.Protocol() + " " + c.Hostname()) })
 			_, got := env.do(t, http.MethodGet, "http://s.test/test/origin", "", header{
 				"X-Forwarded-Proto": "https", "X-Forwarded-Host": "proxied.example",
@@ -60,7 +60,7 @@ func TestClientAddressFromOneHeader(t *testing.T) {
 		}},
 	} {
 		t.Run(tt.source.String(), func(t *testing.T) {
-			env := newTestEnvConfig(t, storetest.MustOpen(t), "https://s.test", func(c *Config) { c.ClientIPHeader = tt.source })
+			env := newEnv(t, storetest.MustOpen(t), "https://s.test", envSpec{config: func(c *Config) { c.ClientIPHeader = tt.source }})
 			code := env.mint(t, `{"url":"https://news.example.org/ip","channels":["sms"]}`, nil).Links[0].Code
 			for _, h := range tt.headers {
 				if resp, _ := env.do(t, http.MethodGet, "/"+code, "", h); resp.StatusCode != http.StatusFound {
@@ -82,7 +82,7 @@ func TestClientAddressFromOneHeader(t *testing.T) {
 // A proxy may add its own X-Forwarded-For line rather than extend the
 // client's: the last line is the proxy's, and the client's is ignored.
 func TestClientAddressFromEveryForwardedForLine(t *testing.T) {
-	env := newTestEnvConfig(t, storetest.MustOpen(t), "https://s.test", func(*Config) {})
+	env := newEnv(t, storetest.MustOpen(t), "https://s.test", envSpec{config: func(*Config) {}})
 	code := env.mint(t, `{"url":"https://news.example.org/lines","channels":["sms"]}`, nil).Links[0].Code
 	for _, forged := range []string{"6.6.6.1", "6.6.6.2"} {
 		req, _ := http.NewRequest(http.MethodGet, "/"+code, nil)

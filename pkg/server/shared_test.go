@@ -2,17 +2,11 @@ package server
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/darkshare/darkshare/pkg/auth"
 	"github.com/darkshare/darkshare/pkg/link"
-	"github.com/darkshare/darkshare/pkg/stats"
-	"github.com/darkshare/darkshare/pkg/track"
 	"github.com/darkshare/darkshare/store/postgres/pgtest"
 	"github.com/darkshare/darkshare/store/storetest"
 )
@@ -23,38 +17,9 @@ import (
 // its link service, whose Poll the test calls.
 func newSharedEnv(t *testing.T, url string) (*testEnv, *link.Service) {
 	t.Helper()
-	ctx := context.Background()
-	db, pg := storetest.MustOpen(t), pgtest.OpenURL(t, url)
-	admin := auth.NewService(db, db)
-	token, err := admin.Bootstrap(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	allow, err := link.ParseHostList(testAllowList)
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "https://s.test"
-	links, err := link.NewService(pg, link.Policy{Allow: allow, BaseURL: base, Feed: pg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := links.LoadRoutes(ctx); err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	agg := stats.NewAggregator(db, log)
-	visitors, err := track.NewHasher(ctx, db, time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	app, err := New(Config{BaseURL: base, Logger: log, TrustedProxies: testProxies, Limits: DefaultLimits},
-		Deps{Links: links, Stats: agg, Auth: admin, Classifier: track.NewClassifier(), Visitors: visitors,
-			Metrics: NewMetrics(MetricsSources{Pending: agg.Pending, DBSize: db.Size}), Backup: db.Backup})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &testEnv{app: app, db: db, agg: agg, visitors: visitors, token: token, base: base}, links
+	pg := pgtest.OpenURL(t, url)
+	env := newEnv(t, storetest.MustOpen(t), "https://s.test", envSpec{links: pg, feed: pg})
+	return env, env.links
 }
 
 // Two instances over one database: a link minted through one redirects

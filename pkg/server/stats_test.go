@@ -300,7 +300,7 @@ func (f *failingCounts) Apply(ctx context.Context, b stats.Batch) error {
 func TestHealthReportsFailingFlush(t *testing.T) {
 	db := storetest.MustOpen(t)
 	fc := &failingCounts{Store: db}
-	env := newTestEnvCounts(t, db, "https://s.test", fc)
+	env := newEnv(t, db, "https://s.test", envSpec{counts: fc})
 	resp, body := env.do(t, http.MethodGet, "/healthz", "", nil)
 	if resp.StatusCode != 200 || body != `{"status":"ok"}` {
 		t.Fatalf("healthy: %d %s", resp.StatusCode, body)
