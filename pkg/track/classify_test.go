@@ -135,10 +135,10 @@ var classifyCases = []classifyCase{
 	{name: "Outlook for Mac", ua: "MacOutlook/16.41.20091302 (Intelx64 Mac OS X 10.14.4 (Build 18E226))", class: Preview, app: "outlook"},
 	{name: "Iframely", ua: "Iframely/1.3.1 (+https://iframely.com/docs/about)", class: Preview, app: "other"},
 	{name: "Embedly", ua: "Mozilla/5.0 (compatible; Embedly/0.2; +http://support.embed.ly/)", class: Preview, app: "other"},
-	{name: "VK", ua: "Mozilla/5.0 (compatible; vkShare; +http://vk.com/dev/Share)", class: Preview, app: "other"},
+	{name: "VK", ua: "Mozilla/5.0 (compatible; vkShare; +http://vk.com/dev/Share)", class: Preview, app: "vk"},
 	{name: "Google page renderer", ua: "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/56.0.2924.87 Safari/537.36 Google-PageRenderer Google (+https://developers.google.com/+/web/snippet/)", class: Preview, app: "other"},
-	{name: "Yahoo Mail link preview", ua: "Mozilla/5.0 (compatible; Yahoo Link Preview; https://help.yahoo.com/kb/mail/yahoo-link-preview-SLN23615.html)", class: Preview, app: "other"},
-	{name: "Mattermost", ua: "mattermost-5.19.0", class: Preview, app: "other"},
+	{name: "Yahoo Mail link preview", ua: "Mozilla/5.0 (compatible; Yahoo Link Preview; https://help.yahoo.com/kb/mail/yahoo-link-preview-SLN23615.html)", class: Preview, app: "yahoo"},
+	{name: "Mattermost", ua: "mattermost-5.19.0", class: Preview, app: "mattermost"},
 
 	// Mail scanners.
 	{name: "Barracuda by user agent", ua: "Barracuda Sentinel (EE)", class: Scanner, app: "barracuda"},
@@ -231,10 +231,14 @@ func TestClassify(t *testing.T) {
 }
 
 // TestClassifyTableCoverage checks that every pattern of the in-app, preview
-// and scanner tables is exercised by a case that expects its row's app, so
-// that no row, and no pattern within a row, is there without a real user
-// agent behind it.
+// and scanner tables is exercised by a case, or a row of the public corpus,
+// that expects its row's app, so that no row, and no pattern within a row,
+// is there without a real user agent behind it.
 func TestClassifyTableCoverage(t *testing.T) {
+	cases := slices.Clone(classifyCases)
+	for _, row := range loadCorpus(t) {
+		cases = append(cases, classifyCase{name: row.source, ua: row.ua, class: row.class, app: row.app})
+	}
 	tables := []struct {
 		name  string
 		class Class
@@ -248,7 +252,7 @@ func TestClassifyTableCoverage(t *testing.T) {
 		for _, row := range tbl.rows {
 			for _, p := range row.patterns {
 				t.Run(fmt.Sprintf("%s/%s/%s", tbl.name, row.app, p.s), func(t *testing.T) {
-					for _, tc := range classifyCases {
+					for _, tc := range cases {
 						if tc.class == tbl.class && tc.app == row.app && p.match(tc.ua) {
 							return
 						}
@@ -357,16 +361,16 @@ func TestVerdictWords(t *testing.T) {
 // into request buffers it reuses, which unsafe.String imitates here.
 func TestClassifyCacheCopiesUserAgent(t *testing.T) {
 	c := NewClassifier()
-	buf := []byte("curl/8.7.1")
+	buf := []byte("curl/8.7.1 (X11; Linux)")
 	borrowed := unsafe.String(&buf[0], len(buf))
 	if got := c.Classify(Visit{UserAgent: borrowed}); got.Class != Bot {
 		t.Fatalf("curl: class %v, want bot", got.Class)
 	}
 	copy(buf, "Mozilla/5") // the server reuses its buffer for the next request
-	if got := c.Classify(Visit{UserAgent: "curl/8.7.1"}); got.Class != Bot {
+	if got := c.Classify(Visit{UserAgent: "curl/8.7.1 (X11; Linux)"}); got.Class != Bot {
 		t.Errorf("after the buffer was reused, curl: class %v, want bot", got.Class)
 	}
-	if got := c.Classify(Visit{UserAgent: "Mozilla/5.7.1"}); got.Class != Human {
+	if got := c.Classify(Visit{UserAgent: "Mozilla/5.7.1 (X11; Linux)"}); got.Class != Human {
 		t.Errorf("the reused buffer's text: class %v, want human (a key aliased the buffer)", got.Class)
 	}
 }
@@ -478,7 +482,9 @@ func TestAppLists(t *testing.T) {
 			}
 		})
 	}
-	if want := []string{"whatsapp", "signal", "imessage", "facebook", "telegram", "slack", "discord", "teams", "linkedin", "x", "viber", "snapchat", "pinterest", "reddit", "mastodon", "bluesky", "outlook", "other"}; !sameSet(PreviewApps(), want) {
+	if want := []string{"whatsapp", "signal", "imessage", "facebook", "telegram", "slack", "discord", "teams", "linkedin", "x", "viber", "snapchat", "pinterest", "reddit", "mastodon", "bluesky", "outlook", "other",
+		"line", "kakaotalk", "yahoo", "vk", "mattermost", "matrix", "steam", "chatwork", "dingtalk", "keybase",
+		"clickup", "asana", "quora", "tumblr"}; !sameSet(PreviewApps(), want) {
 		t.Errorf("PreviewApps() = %v, want the set %v", PreviewApps(), want)
 	}
 }

@@ -99,6 +99,12 @@ DD_PREVIEW_APPS = {
     "WhatsApp": "whatsapp",
 }
 
+# device-detector "browser" fixtures that are no browser's page request.
+DD_NOT_BROWSERS = {
+    "iPhone11Pro": "a bare device name, no browser's format",
+    "server-bag [iPhone OS,14.1,18A8395,iPad7,5]": "iOS fetching its carrier bundle",
+}
+
 # device-detector client types that are not browsers: bots, whatever the
 # user agent looks like (feed readers, podcast and media players, HTTP
 # libraries). "pim" (mail clients) is decided row by row: see dd_label.
@@ -198,6 +204,13 @@ def split_rev(arg):
     return path, rev or git_rev(path)
 
 
+# crawler-user-agents entries whose tag does not fit darkshare's classes
+# although they are not tagged social-preview: (class, app, reason).
+CUA_OVERRIDE = {
+    "Asana\\/": ("preview", "asana", "Asana's link unfurler (device-detector: Asana, a Service Agent)"),
+}
+
+
 def git_rev(path):
     try:
         return subprocess.run(["git", "-C", path, "rev-parse", "HEAD"], capture_output=True,
@@ -206,16 +219,26 @@ def git_rev(path):
         return "unknown"
 
 
-def dd_label(x):
+def dd_label(x, fn):
     """Returns (class, app) for a device-detector fixture, or None to leave it out."""
     ua = x["user_agent"]
     client = x.get("client") or {}
     ctype, name = client.get("type"), client.get("name")
     browser_engine = "Mozilla/" in ua
     if ctype == "browser":
+        if ua in DD_NOT_BROWSERS:
+            return "bot", ""
+        if ua.startswith("Dalvik/") or "CFNetwork/" in ua:
+            # A browser app's own HTTP stack (downloads, favicons, sync), not
+            # its engine showing a page: device-detector names the app.
+            return "bot", ""
         return "human", ""
     if ctype == "mobile app":
         if browser_engine:
+            if "headers" in x:
+                # Named from the X-Requested-With header, which darkshare
+                # does not read: a person, with no name to expect.
+                return "human", ""
             return "human", DD_IN_APP.get(name, "")
         if name in DD_PREVIEW_APPS:
             return "preview", DD_PREVIEW_APPS[name]
@@ -247,7 +270,7 @@ def device_detector(root):
         if not fn.endswith(".yml") or fn == "bots.yml":
             continue
         for x in yaml.load(open(os.path.join(fixtures, fn)), Loader=Loader) or []:
-            label = dd_label(x)
+            label = dd_label(x, fn)
             if label is None:
                 continue
             client = x.get("client") or {}
@@ -265,7 +288,9 @@ def crawler_user_agents(root):
     for entry in json.load(open(os.path.join(root, "crawler-user-agents.json"))):
         pattern, tags = entry["pattern"], entry.get("tags", [])
         cls, app = "bot", ""
-        if "social-preview" in tags:
+        if pattern in CUA_OVERRIDE:
+            cls, app, _ = CUA_OVERRIDE[pattern]
+        elif "social-preview" in tags:
             if pattern not in CUA_PREVIEW:
                 raise SystemExit("gencorpus: label the social-preview pattern %r in CUA_PREVIEW" % pattern)
             mapped = CUA_PREVIEW[pattern]
