@@ -149,6 +149,8 @@ var classifyCases = []classifyCase{
 	{name: "Microsoft by IP with no user agent", ua: "", ip: eopIP, class: Scanner, app: "microsoft"},
 	{name: "Microsoft by IP with a HEAD", method: "HEAD", ua: chromeWindows, ip: eopIP, class: Scanner, app: "microsoft"},
 	{name: "a preview from a Microsoft address stays a preview", ua: "Mozilla/5.0 (Windows NT 6.1; WOW64) SkypeUriPreview Preview/0.5 skype-url-preview@microsoft.com", ip: eopIP, class: Preview, app: "teams"},
+	{name: "Microsoft by an Exchange Online server address (set 1)", ua: chromeWindows, ip: "40.99.10.1", class: Scanner, app: "microsoft"},
+	{name: "Microsoft by an Exchange Online IPv6 address (set 1)", ua: chromeWindows, ip: "2603:1026:c03::1", class: Scanner, app: "microsoft"},
 	{name: "just outside 40.107.0.0/16", ua: chromeWindows, ip: "40.108.0.1", class: Human, device: Desktop},
 
 	// Bots.

@@ -207,23 +207,65 @@ var scannerRows = []uaRow{
 // agents.
 const scannerMicrosoft = "microsoft"
 
-// microsoftEOP lists the addresses Exchange Online Protection connects from.
-// Source: Microsoft 365 "URLs and IP address ranges", worldwide endpoints,
-// Exchange Online row ID 10 (*.mail.protection.outlook.com: 40.92.0.0/15,
-// 40.107.0.0/16, 52.100.0.0/14, 104.47.0.0/17, 2a01:111:f400::/48,
-// 2a01:111:f403::/48), checked against the spf.protection.outlook.com record
-// on 2026-11-28. 52.100.0.0/14 is written as the three blocks the SPF record
-// names. Refresh from https://endpoints.office.com when Microsoft announces a
-// change.
+// microsoftEOP lists the addresses Exchange Online connects from: its mail
+// protection (Safe Links, attachment detonation) and its own servers. A
+// person's browser does not run on them, so a request from them is
+// Microsoft's, whatever its user agent says.
+//
+// Source: Microsoft 365 "URLs and IP address ranges", worldwide instance
+// (https://endpoints.office.com/endpoints/worldwide), Exchange Online
+// endpoint sets 1, 2, 5 and 6 (outlook.office.com, outlook.office365.com,
+// smtp.office365.com: one list), 9 (*.protection.outlook.com) and 10
+// (*.mail.protection.outlook.com), as published in the web service's JSON;
+// read from a copy of that JSON on 2026-12-06. Sets 9 and 10 were checked
+// against the spf.protection.outlook.com record on 2026-11-28, which writes
+// 52.100.0.0/14 as the three blocks below. Refresh from the web service
+// when Microsoft announces a change (it publishes changes 30 days ahead).
 var microsoftEOP = []netip.Prefix{
+	// Sets 9 and 10: Exchange Online Protection.
 	netip.MustParsePrefix("40.92.0.0/15"),
 	netip.MustParsePrefix("40.107.0.0/16"),
 	netip.MustParsePrefix("52.100.0.0/15"),
 	netip.MustParsePrefix("52.102.0.0/16"),
 	netip.MustParsePrefix("52.103.0.0/16"),
+	netip.MustParsePrefix("52.238.78.88/32"),
 	netip.MustParsePrefix("104.47.0.0/17"),
 	netip.MustParsePrefix("2a01:111:f400::/48"),
 	netip.MustParsePrefix("2a01:111:f403::/48"),
+	// Sets 1, 2, 5 and 6: Exchange Online's servers.
+	netip.MustParsePrefix("13.107.6.152/31"),
+	netip.MustParsePrefix("13.107.18.10/31"),
+	netip.MustParsePrefix("13.107.128.0/22"),
+	netip.MustParsePrefix("23.103.160.0/20"),
+	netip.MustParsePrefix("40.96.0.0/13"),
+	netip.MustParsePrefix("40.104.0.0/15"),
+	netip.MustParsePrefix("52.96.0.0/14"),
+	netip.MustParsePrefix("131.253.33.215/32"),
+	netip.MustParsePrefix("132.245.0.0/16"),
+	netip.MustParsePrefix("150.171.32.0/22"),
+	netip.MustParsePrefix("204.79.197.215/32"),
+	netip.MustParsePrefix("2603:1006::/40"),
+	netip.MustParsePrefix("2603:1016::/36"),
+	netip.MustParsePrefix("2603:1026::/36"),
+	netip.MustParsePrefix("2603:1036::/36"),
+	netip.MustParsePrefix("2603:1046::/36"),
+	netip.MustParsePrefix("2603:1056::/36"),
+	netip.MustParsePrefix("2603:1096::/38"),
+	netip.MustParsePrefix("2603:1096:400::/40"),
+	netip.MustParsePrefix("2603:1096:600::/40"),
+	netip.MustParsePrefix("2603:1096:a00::/39"),
+	netip.MustParsePrefix("2603:1096:c00::/40"),
+	netip.MustParsePrefix("2603:10a6:200::/40"),
+	netip.MustParsePrefix("2603:10a6:400::/40"),
+	netip.MustParsePrefix("2603:10a6:600::/40"),
+	netip.MustParsePrefix("2603:10a6:800::/40"),
+	netip.MustParsePrefix("2603:10d6:200::/40"),
+	netip.MustParsePrefix("2620:1ec:4::152/127"),
+	netip.MustParsePrefix("2620:1ec:c::10/127"),
+	netip.MustParsePrefix("2620:1ec:d::10/127"),
+	netip.MustParsePrefix("2620:1ec:8f0::/46"),
+	netip.MustParsePrefix("2620:1ec:900::/46"),
+	netip.MustParsePrefix("2620:1ec:a92::152/127"),
 }
 
 // botTokens are HTTP libraries, command-line tools, headless browsers,
