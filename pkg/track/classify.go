@@ -112,7 +112,7 @@ func NewClassifier() *Classifier {
 //  7. Anything else is a Human.
 //
 // Then, by request rather than user agent: a Human or Bot verdict for a
-// request from Microsoft's Exchange Online Protection addresses becomes a
+// request from Microsoft's published Exchange Online addresses becomes a
 // Scanner ("microsoft"), since Safe Links opens links with browser user
 // agents; and a Human verdict for a HEAD request becomes a Bot, since
 // browsers navigate with GET and a HEAD only asks whether the link exists

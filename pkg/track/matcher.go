@@ -45,7 +45,9 @@ type token struct {
 
 // maxSpans bounds the bot and exclusion matches remembered per agent; an
 // agent with more bot tokens than that is a bot whatever the exclusions.
-const maxSpans = 16
+// A long browser agent holds twenty-odd exclusion words ("mozilla",
+// "windows nt", "applewebkit", "khtml,", "gecko", "safari", …).
+const maxSpans = 48
 
 type span struct{ start, end int }
 
