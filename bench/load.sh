@@ -18,6 +18,9 @@
 #   SERVER_CPU, WRK_CPU       cores to pin to (default 0 and 1)
 #   DB         a postgres:// URL of an empty database to run darkshare on
 #              instead of a bbolt file in a temporary folder (no import)
+#   AGENTS     real user agents rotated in the "many agents" load (default
+#              300: the first browsers and in-app browsers of
+#              pkg/track/testdata/agents.tsv)
 set -euo pipefail
 
 DURATION=${DURATION:-5s}
@@ -30,6 +33,7 @@ BARE_PORT=${BARE_PORT:-8181}
 IMPORT_MIN=${IMPORT_MIN:-20000}
 SERVER_CPU=${SERVER_CPU:-0}
 DB=${DB:-}
+AGENTS=${AGENTS:-300}
 WRK_CPU=${WRK_CPU:-1}
 # darkshare refuses a weak DARKSHARE_ADMIN_TOKEN: 256 random bits, in hex.
 TOKEN=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
@@ -48,6 +52,8 @@ for tool in go wrk curl taskset awk; do
 done
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive whole number"
 [[ $LINKS =~ ^[1-9][0-9]*$ ]] || die "LINKS must be a positive whole number"
+[[ $AGENTS =~ ^[1-9][0-9]*$ ]] || die "AGENTS must be a positive whole number"
+[[ -f pkg/track/testdata/agents.tsv ]] || die "pkg/track/testdata/agents.tsv is missing"
 [[ $SPREAD == uniform || $SPREAD == zipf ]] || die "SPREAD must be uniform or zipf"
 if (($(nproc) < 2)); then
 	echo "warning: fewer than 2 cores: server and wrk share one; ratios still hold, absolute numbers do not" >&2
@@ -197,6 +203,42 @@ request = function()
 end
 EOF
 
+# The same clicks, from AGENTS real browsers and in-app browsers in turn
+# (humans of the classifier's public corpus): a working set of agents, each
+# classified once and then found in the verdict cache.
+awk -F'\t' -v n="$AGENTS" '$1 == "human" && c < n { print $4; c++ }' pkg/track/testdata/agents.tsv >"$TMP/agents.txt"
+cat >"$TMP/agents.lua" <<EOF
+wrk.headers["Referer"] = "$REFERER"
+local paths = {}
+for code in io.lines("$TMP/codes") do paths[#paths + 1] = "/" .. code end
+local agents = {}
+for ua in io.lines("$TMP/agents.txt") do agents[#agents + 1] = ua end
+local n, k, i = #paths, #agents, 0
+math.randomseed(os.time())
+request = function()
+  i = i % k + 1
+  return wrk.format("GET", paths[math.random(n)], { ["User-Agent"] = agents[i] })
+end
+EOF
+
+# The same clicks, from an agent never seen before on every request: a
+# browser-like agent with random versions and a counter, which the
+# classifier has to classify and the cache has to admit or refuse.
+cat >"$TMP/newagent.lua" <<EOF
+wrk.headers["Referer"] = "$REFERER"
+local paths = {}
+for code in io.lines("$TMP/codes") do paths[#paths + 1] = "/" .. code end
+local n, i = #paths, 0
+math.randomseed(os.time())
+local run = tostring(math.random(1000000))
+request = function()
+  i = i + 1
+  local ua = string.format("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/%d.0.%d.%d Safari/537.36 r%s/%d",
+    math.random(90, 140), math.random(1000, 9999), math.random(0, 999), run, i)
+  return wrk.format("GET", paths[math.random(n)], { ["User-Agent"] = ua })
+end
+EOF
+
 cat >"$TMP/mint.lua" <<EOF
 wrk.headers["User-Agent"] = "$UA"
 wrk.headers["Content-Type"] = "application/json"
@@ -328,6 +370,14 @@ CLICK_RSS=$(rss) CLICK_DB=$(dbsize)
 echo "darkshare after the click runs: RSS $CLICK_RSS, db $CLICK_DB"
 echo
 
+abba "Redirects from $(wc -l <"$TMP/agents.txt") real browsers and in-app browsers in turn (pkg/track/testdata/agents.tsv)" \
+	"$TMP/agents.lua" / "$TMP/agents.lua" /
+AGENTS_T=$TPUT_RATIO AGENTS_P=$P99_RATIO AGENTS_BARE=$BARE_RPS AGENTS_DS=$DS_RPS
+
+abba "Redirects from a never-seen browser-like agent on every request" \
+	"$TMP/newagent.lua" / "$TMP/newagent.lua" /
+NEWUA_T=$TPUT_RATIO NEWUA_P=$P99_RATIO NEWUA_BARE=$BARE_RPS NEWUA_DS=$DS_RPS
+
 abba "Idempotent mints: POST /api/v1/links of one existing URL, admin bearer (darkshare) vs GET 302 (bare)" \
 	"$TMP/click.lua" / "$TMP/mint.lua" /
 MINT_T=$TPUT_RATIO MINT_P=$P99_RATIO MINT_BARE=$BARE_RPS MINT_DS=$DS_RPS
@@ -350,6 +400,8 @@ echo
 echo "| measurement | darkshare req/s | bare Fiber req/s | darkshare/bare throughput | darkshare/bare p99 |"
 echo "|---|---|---|---|---|"
 echo "| redirect, random code, counted as a click | $CLICK_DS | $CLICK_BARE | $CLICK_T | $CLICK_P |"
+echo "| redirect, $(wc -l <"$TMP/agents.txt") real agents in turn | $AGENTS_DS | $AGENTS_BARE | $AGENTS_T | $AGENTS_P |"
+echo "| redirect, a new agent every request | $NEWUA_DS | $NEWUA_BARE | $NEWUA_T | $NEWUA_P |"
 echo "| idempotent mint (admin) vs bare 302 | $MINT_DS | $MINT_BARE | $MINT_T | $MINT_P |"
 echo "| first mint of a new URL (admin) | $NEW_RPS | | | p99 $NEW_P99 ms |"
 echo

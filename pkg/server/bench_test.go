@@ -269,7 +269,7 @@ func BenchmarkMintNew(b *testing.B) {
 func seedHistory(b *testing.B, env *testEnv, code string, days int) {
 	b.Helper()
 	today := stats.DayOf(time.Now())
-	classifier := track.NewClassifier() // compiles crawlerdetect's patterns: once
+	classifier := track.NewClassifier() // builds the user-agent matcher: once
 	classify := func(ua, referer string) track.Result {
 		return classifier.Classify(track.Visit{Method: "GET", UserAgent: ua, Referer: referer})
 	}

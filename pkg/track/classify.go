@@ -10,8 +10,6 @@ package track
 import (
 	"net/netip"
 	"strings"
-
-	"github.com/x-way/crawlerdetect"
 )
 
 // Class is what made a request.
@@ -84,18 +82,20 @@ const maxHumanUA = 768
 // Classifier classifies visits. It is safe for concurrent use; create one
 // with NewClassifier and share it.
 type Classifier struct {
-	crawlers *crawlerdetect.CrawlerDetect
+	matcher  *uaMatcher
 	verdicts *verdictCache
 }
 
-// NewClassifier returns a Classifier with an empty cache. It compiles
-// crawlerdetect's patterns, which takes milliseconds: create one per process,
-// not one per request.
+// NewClassifier returns a Classifier with an empty cache. It builds the
+// pattern matcher, which takes milliseconds: create one per process, not one
+// per request.
 func NewClassifier() *Classifier {
-	return &Classifier{
-		crawlers: crawlerdetect.New(),
-		verdicts: newVerdictCache(),
+	m, err := newUAMatcher()
+	if err != nil {
+		// The tables are constants of this package: a test catches this.
+		panic(err)
 	}
+	return &Classifier{matcher: m, verdicts: newVerdictCache()}
 }
 
 // Classify tells who made v. The rules, in order:
@@ -106,11 +106,13 @@ func NewClassifier() *Classifier {
 //     same words as crawlers.
 //  3. A link preview (WhatsApp, iMessage, Slack, …) is a Preview.
 //  4. A mail gateway named in the user agent is a Scanner.
-//  5. A known HTTP tool, headless browser or crawler is a Bot.
-//  6. Anything else is a Human.
+//  5. A known HTTP tool, headless browser, monitor or crawler is a Bot.
+//  6. An agent that does not look like a browser at all (a bare product
+//     token, a library's name, a template string) is a Bot.
+//  7. Anything else is a Human.
 //
 // Then, by request rather than user agent: a Human or Bot verdict for a
-// request from Microsoft's Exchange Online Protection addresses becomes a
+// request from Microsoft's published Exchange Online addresses becomes a
 // Scanner ("microsoft"), since Safe Links opens links with browser user
 // agents; and a Human verdict for a HEAD request becomes a Bot, since
 // browsers navigate with GET and a HEAD only asks whether the link exists
@@ -147,7 +149,7 @@ func (c *Classifier) cached(ua, referer string) Result {
 	return r
 }
 
-// uncached applies rules 1 to 6 of Classify and, for a Human, tells the
+// uncached applies rules 1 to 7 of Classify and, for a Human, tells the
 // referrer.
 func (c *Classifier) uncached(ua, referer string) Result {
 	r := c.classifyUA(ua)
@@ -157,31 +159,23 @@ func (c *Classifier) uncached(ua, referer string) Result {
 	return r
 }
 
-// classifyUA applies rules 1 to 6 of Classify.
+// classifyUA applies rules 1 to 7 of Classify.
 func (c *Classifier) classifyUA(ua string) Result {
-	// No browser sends an agent this long, and the crawler regexp's cost
-	// grows with the length: a flood of huge random agents must stay cheap.
+	// No browser sends an agent this long: a flood of huge random agents
+	// must stay cheap.
 	if strings.TrimSpace(ua) == "" || len(ua) > maxHumanUA {
 		return Result{Class: Bot}
 	}
-	if strings.Contains(ua, "Mozilla/") {
-		if app := firstMatch(inAppRows, ua); app != "" {
-			return Result{Class: Human, App: app, Device: DeviceOf(ua)}
-		}
-	}
-	if app := firstMatch(previewRows, ua); app != "" {
-		return Result{Class: Preview, App: app}
-	}
-	if vendor := firstMatch(scannerRows, ua); vendor != "" {
-		return Result{Class: Scanner, App: vendor}
-	}
-	lower := strings.ToLower(ua)
-	for _, t := range botTokens {
-		if strings.Contains(lower, t) {
-			return Result{Class: Bot}
-		}
-	}
-	if c.crawlers.IsCrawler(ua) {
+	var buf [maxHumanUA]byte
+	v := c.matcher.scan(lowerASCII(buf[:], ua))
+	switch {
+	case v.inApp != "" && v.engine:
+		return Result{Class: Human, App: v.inApp, Device: DeviceOf(ua)}
+	case v.preview != "":
+		return Result{Class: Preview, App: v.preview}
+	case v.scanner != "":
+		return Result{Class: Scanner, App: v.scanner}
+	case v.bot || !v.browser:
 		return Result{Class: Bot}
 	}
 	return Result{Class: Human, Device: DeviceOf(ua)}

@@ -13,6 +13,11 @@ func FuzzClassify(f *testing.F) {
 	}
 	f.Add("HEAD", "WhatsApp/2", "", eopIP)
 	f.Add("GET", "Mozilla/5.0 \xff\xfe", "https://\xff/", "::ffff:40.107.0.1")
+	for i, row := range loadCorpus(f) {
+		if i%25 == 0 { // a sample of the public corpus, every class
+			f.Add("GET", row.ua, "", plainIP)
+		}
+	}
 	c := NewClassifier()
 	known := knownApps()
 	f.Fuzz(func(t *testing.T, method, ua, referer, ip string) {
@@ -30,6 +35,9 @@ func FuzzClassify(f *testing.F) {
 		}
 		if r.Class == Bot && r.App != "" {
 			t.Fatalf("Classify(%+v) = %+v: a bot with an app", v, r)
+		}
+		if r.Class == Human && len(ua) > maxHumanUA {
+			t.Fatalf("Classify(%+v) = %+v: an agent longer than any browser's counted as a human", v, r)
 		}
 		if r.Class == Human && method == "HEAD" {
 			t.Fatalf("Classify(%+v) = %+v: a HEAD counted as a human", v, r)

@@ -3,41 +3,37 @@ package track
 import (
 	"fmt"
 	"hash/maphash"
-	"sync/atomic"
+
+	"github.com/maypok86/otter/v2"
 )
 
 // verdictCache remembers what a user agent and referrer were classified as.
-// It sits on every redirect, where a map keyed by the user agent cost three
-// or four cache misses (its group, then the stored key's lines to compare)
-// and the referrer was parsed again each time. Here a lookup is two hashes
-// of request memory that is already in cache and one load: each slot is one
-// atomic word holding a packed verdict and the top bits of its key's hash,
-// so no key is stored, no lock is taken and the table never grows.
+// It sits on every redirect. Keys are 64-bit hashes of the agent and
+// referrer (two random seeds per process, so a caller cannot aim for a
+// collision, whose cost would be one visit counted in the wrong class), and
+// values are packed verdicts: no request memory is kept.
 //
-// Slots are direct-mapped: a new key overwrites whatever shared its slot,
-// and a browser's next visit classifies it again. A lookup takes another
-// key's verdict only when 61 bits of the two hashes agree (the slot's 14 and
-// the word's 47); the seeds are random per process, so a caller cannot aim
-// for that, and its cost would be one visit counted in the wrong class.
+// It is otter's W-TinyLFU cache, bounded by entries: a new agent enters a
+// small window and reaches the main space only if it was seen more often
+// than the entry it would evict, so a working set of tens of thousands of
+// agents survives a flood of agents each seen once (TestVerdictCacheFlood).
+// The direct-mapped table it replaced let any two agents that shared a slot
+// evict each other, and let a flood evict everyone.
 type verdictCache struct {
 	uaSeed, refSeed maphash.Seed
-	slots           [verdictSlots]atomic.Uint64
+	entries         *otter.Cache[uint64, uint32]
 }
 
-// verdictSlots is 16,384 slots, 128 KiB: the browsers and referrers of a
-// busy site fit many times over.
-const verdictSlots = 1 << 14
-
-// A verdict word: bits 0-1 the class, 2-3 the device, 4-7 the referrer,
-// 8-15 the app's index in verdictApps, bit 16 set on a filled slot, and bits
-// 17-63 the top of the key's hash.
-const (
-	verdictFilled  = 1 << 16
-	fingerprintLow = 17
-)
+// verdictEntries bounds the cache: 65,536 agent and referrer pairs, a few
+// MiB, several times the agents a busy site sees in a day.
+const verdictEntries = 1 << 16
 
 func newVerdictCache() *verdictCache {
-	return &verdictCache{uaSeed: maphash.MakeSeed(), refSeed: maphash.MakeSeed()}
+	return &verdictCache{
+		uaSeed:  maphash.MakeSeed(),
+		refSeed: maphash.MakeSeed(),
+		entries: otter.Must(&otter.Options[uint64, uint32]{MaximumSize: verdictEntries}),
+	}
 }
 
 // key is the hash of a user agent and referrer. Two seeds keep swapped
@@ -47,22 +43,24 @@ func (vc *verdictCache) key(ua, referer string) uint64 {
 }
 
 func (vc *verdictCache) get(key uint64) (Result, bool) {
-	w := vc.slots[key%verdictSlots].Load()
-	if w&verdictFilled == 0 || w>>fingerprintLow != key>>fingerprintLow {
+	w, ok := vc.entries.GetIfPresent(key)
+	if !ok {
 		return Result{}, false
 	}
 	return unpackVerdict(w), true
 }
 
 func (vc *verdictCache) put(key uint64, r Result) {
-	vc.slots[key%verdictSlots].Store(key>>fingerprintLow<<fingerprintLow | verdictFilled | packVerdict(r))
+	vc.entries.Set(key, packVerdict(r))
 }
 
-func packVerdict(r Result) uint64 {
-	return uint64(r.Class) | uint64(r.Device)<<2 | uint64(r.Referrer)<<4 | uint64(verdictAppIndex[r.App])<<8
+// A verdict word: bits 0-1 the class, 2-3 the device, 4-7 the referrer,
+// 8-15 the app's index in verdictApps.
+func packVerdict(r Result) uint32 {
+	return uint32(r.Class) | uint32(r.Device)<<2 | uint32(r.Referrer)<<4 | uint32(verdictAppIndex[r.App])<<8
 }
 
-func unpackVerdict(w uint64) Result {
+func unpackVerdict(w uint32) Result {
 	return Result{
 		Class:    Class(w & 3),
 		Device:   Device(w >> 2 & 3),
