@@ -181,15 +181,9 @@ func (c *Classifier) classifyUA(ua string) Result {
 	return Result{Class: Human, Device: DeviceOf(ua)}
 }
 
-func fromMicrosoftEOP(ip netip.Addr) bool {
-	ip = ip.Unmap()
-	for _, p := range microsoftEOP {
-		if p.Contains(ip) {
-			return true
-		}
-	}
-	return false
-}
+var microsoftEOPSet = newPrefixSet(microsoftEOP)
+
+func fromMicrosoftEOP(ip netip.Addr) bool { return microsoftEOPSet.contains(ip) }
 
 // DeviceOf tells the device from a browser's user agent: a tablet (iPad,
 // Kindle, Silk, PlayBook, "Tablet", or Android without "Mobile"), a mobile
