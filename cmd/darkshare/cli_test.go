@@ -111,6 +111,18 @@ func TestEveryCommandHasItsOwnHelp(t *testing.T) {
 	}
 }
 
+// The admin token in the environment is --token's default, which help
+// does not print (a screen or a log could keep it).
+func TestHelpHidesTheAdminToken(t *testing.T) {
+	env := map[string]string{"DARKSHARE_ADMIN_TOKEN": testAdminToken}
+	for _, args := range [][]string{{"keys", "list", "-h"}, {"keys", "create", "-h"}, {"keys", "revoke", "-h"}, {"backup", "-h"}, {"serve", "-h"}} {
+		stdout, _, err := runCLISplit(t, env, args...)
+		if err != nil || strings.Contains(stdout, testAdminToken) {
+			t.Errorf("%q (%v) shows the token:\n%s", args, err, stdout)
+		}
+	}
+}
+
 func TestHelpListsTheCommands(t *testing.T) {
 	for _, args := range [][]string{{"help"}, {"-h"}, {"--help"}} {
 		stdout, _, err := runCLISplit(t, nil, args...)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -71,7 +72,7 @@ admin token).`
 	}
 	dbPath := dbFlag(fs, getenv, false)
 	serverURL := fs.String("server", "", "base `URL` of a running darkshare, to go through its admin API instead of the db")
-	token := fs.String("token", getenv("DARKSHARE_ADMIN_TOKEN"), "admin token, with --server (default: $DARKSHARE_ADMIN_TOKEN)")
+	token := tokenFlag(fs, getenv)
 	rest, err := cmd.parse(fs, args, stdout)
 	if err != nil {
 		return err
@@ -114,6 +115,20 @@ func runKeyVerb(ctx context.Context, client keyClient, verb string, rest []strin
 		return err
 	}
 }
+
+// tokenFlag defines --token, the admin token that --server needs, with
+// DARKSHARE_ADMIN_TOKEN as its default, which --help never shows.
+func tokenFlag(fs *flag.FlagSet, getenv func(string) string) *string {
+	v := getenv("DARKSHARE_ADMIN_TOKEN")
+	fs.Var(secretFlag{&v}, "token", "admin `TOKEN`, with --server (default: $DARKSHARE_ADMIN_TOKEN)")
+	return &v
+}
+
+// secretFlag is a flag.Value whose value is never shown.
+type secretFlag struct{ value *string }
+
+func (s secretFlag) String() string     { return "" }
+func (s secretFlag) Set(v string) error { *s.value = v; return nil }
 
 func joinScopes(scopes []auth.Scope) string {
 	s := make([]string, len(scopes))

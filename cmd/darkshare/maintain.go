@@ -31,7 +31,7 @@ PostgreSQL databases are backed up with pg_dump
 	fs := cmd.flagSet()
 	dbPath := dbFlag(fs, getenv, false)
 	serverURL := fs.String("server", "", "base `URL` of a running darkshare, to back it up while it serves")
-	token := fs.String("token", getenv("DARKSHARE_ADMIN_TOKEN"), "admin token, with --server (default: $DARKSHARE_ADMIN_TOKEN)")
+	token := tokenFlag(fs, getenv)
 	rest, err := cmd.parse(fs, args, stdout)
 	if err != nil {
 		return err
