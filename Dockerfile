@@ -18,5 +18,9 @@ ENV DARKSHARE_LISTEN=0.0.0.0:8080 \
 VOLUME ["/data"]
 EXPOSE 8080
 USER 65532:65532
+# Exec form: distroless has no shell. healthcheck asks /healthz at the
+# address DARKSHARE_LISTEN names, 0.0.0.0 on the loopback.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=10s --retries=3 \
+  CMD ["/usr/local/bin/darkshare", "healthcheck"]
 ENTRYPOINT ["/usr/local/bin/darkshare"]
 CMD ["serve"]

@@ -148,6 +148,9 @@ if [[ -z $DB ]] && ((LINKS >= IMPORT_MIN)) && "$TMP/darkshare" help 2>/dev/null 
 		echo "url,channel"
 		awk -v n="$LINKS" 'BEGIN { for (i = 1; i <= n; i++) printf "https://news.example.org/story?id=%d,email\n", i }'
 	} >"$TMP/links.csv"
+	# links import works on a db that serve has made: a first start makes it.
+	start_darkshare
+	stop_server "$DS_PID"
 	start=$(date +%s.%N)
 	# From $TMP, so that a default ./darkshare.db could never land in the repo.
 	(cd "$TMP" && DARKSHARE_DB="$TMP/d.db" "$TMP/darkshare" links import --db "$TMP/d.db" "$TMP/links.csv") >"$TMP/import.log" 2>&1 ||

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"slices"
 	"strconv"
 	"time"
@@ -72,6 +73,9 @@ func Open(path string, opts ...Option) (*DB, error) {
 	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: OpenTimeout})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("open %s: the file is locked by another process (is darkshare already running on it?)", path)
+	}
+	if pathErr := (*fs.PathError)(nil); errors.As(err, &pathErr) {
+		return nil, err // it names the path already
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)

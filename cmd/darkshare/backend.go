@@ -2,9 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
+	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
+	"os"
 	"strings"
 
 	"github.com/darkshare/darkshare/pkg/auth"
@@ -61,6 +65,32 @@ func openBackend(ctx context.Context, db string) (*backend, error) {
 	return openBolt(db)
 }
 
+// openExistingBackend is openBackend for the commands that work on a db
+// serve made: a bbolt file that is missing is an error naming it, never a
+// new empty db.
+func openExistingBackend(ctx context.Context, db string) (*backend, error) {
+	if !isPostgresURL(db) {
+		if err := mustExist(db); err != nil {
+			return nil, err
+		}
+	}
+	return openBackend(ctx, db)
+}
+
+// mustExist returns an error naming path unless it is a file.
+func mustExist(path string) error {
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("no db at %s: check --db or DARKSHARE_DB (serve makes the db at its first start)", path)
+	case err != nil:
+		return err // a *fs.PathError, which names the path
+	case !fi.Mode().IsRegular():
+		return fmt.Errorf("%s is not a db file", path)
+	}
+	return nil
+}
+
 func openBolt(path string) (*backend, error) {
 	db, err := store.Open(path)
 	if err != nil {
@@ -105,13 +135,15 @@ func redactDB(db string) string {
 	return u.Redacted()
 }
 
-// dbUsage is the help text of every --db flag.
-const dbUsage = "bbolt database file (created if missing), or a PostgreSQL URL postgres://user:password@host:port/database, shared by several instances (README, \"Running several instances\")"
-
 // dbFlag defines --db on fs, with DARKSHARE_DB as its default, and shows
-// that default without a password.
-func dbFlag(fs *flag.FlagSet, getenv func(string) string) *string {
+// that default without a password. Only serve creates a db that is
+// missing (creates); the other commands open one with openExistingBackend.
+func dbFlag(fs *flag.FlagSet, getenv func(string) string, creates bool) *string {
 	v := envOr(getenv, "DARKSHARE_DB", "./darkshare.db")
-	fs.Var(redactedDB{&v}, "db", dbUsage)
+	file := "a bbolt file (it must exist)"
+	if creates {
+		file = "a bbolt file (created if missing)"
+	}
+	fs.Var(redactedDB{&v}, "db", "`FILE|URL` of the db: "+file+", or a PostgreSQL database postgres://user:password@host:port/database that several instances share (README, \"Running several instances\")")
 	return &v
 }

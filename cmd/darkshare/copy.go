@@ -6,13 +6,11 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"hash/fnv"
 	"io"
 	"maps"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -31,27 +29,24 @@ var errNotEmpty = errors.New("not empty")
 // copyCommand is "darkshare copy --from FILE.db --to postgres://…": it
 // moves a bbolt file (a backup, or the db of a stopped darkshare) into an
 // empty PostgreSQL database, then reads both back and compares them.
-// Login sessions and the visitor salt stay behind (see copyUsage).
+// Login sessions and the visitor salt stay behind (see copyAbout).
 func copyCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("darkshare copy", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	from := fs.String("from", "", "bbolt file to copy: a backup, or the db of a stopped darkshare")
+	cmd := command{name: "copy", flags: "--from FILE.db --to postgres://…", about: copyAbout}
+	fs := cmd.flagSet()
+	from := fs.String("from", "", "bbolt `FILE` to copy: a backup, or the db of a stopped darkshare")
 	to := getenv("DARKSHARE_DB")
-	fs.Var(redactedDB{&to}, "to", "URL of the empty PostgreSQL database to copy into: postgres://user:password@host:port/database")
-	fs.Usage = func() { fmt.Fprint(fs.Output(), copyUsage); fs.PrintDefaults() }
-	if err := fs.Parse(args); err != nil {
+	fs.Var(redactedDB{&to}, "to", "`URL` of the empty PostgreSQL database to copy into: postgres://user:password@host:port/database (default: $DARKSHARE_DB)")
+	if _, err := cmd.parse(fs, args, stdout); err != nil {
 		return err
 	}
 	switch {
-	case fs.NArg() > 0:
-		return fmt.Errorf("copy: unexpected argument %q", fs.Arg(0))
 	case *from == "":
 		return errors.New("copy: give the bbolt file to copy: --from FILE.db")
 	case !isPostgresURL(to):
 		return errors.New("copy: --to must be a PostgreSQL URL, postgres://user:password@host:port/database (a copy of a bbolt file is a backup: darkshare backup)")
 	}
 	// store.Open would create a missing file and copy nothing from it.
-	if _, err := os.Stat(*from); err != nil {
+	if err := mustExist(*from); err != nil {
 		return fmt.Errorf("copy: %w", err)
 	}
 	src, err := openBolt(*from)
@@ -81,8 +76,7 @@ func copyCommand(ctx context.Context, args []string, getenv func(string) string,
 	return sum.print(stdout, *from, redactDB(to))
 }
 
-const copyUsage = `Usage: darkshare copy --from FILE.db --to postgres://user:password@host:port/database
-
+const copyAbout = `
 Copies a bbolt file (a backup, or the db of a stopped darkshare) into an
 empty PostgreSQL database: every link with its code, stats key, campaign
 and disabled flag, the API keys, the admin token's hash, and every count
@@ -94,9 +88,7 @@ Not copied: login sessions (log in again), and the visitor salt, which is
 what turns an address and a browser into the day's visitor ID: a copy of
 it is one more place it could leak from, and the first instance to start
 makes a new one (today's unique visitors start over). The database must be
-empty: create it, copy, then start the instances.
-
-`
+empty: create it, copy, then start the instances.`
 
 // copier copies one backend into another.
 type copier struct {

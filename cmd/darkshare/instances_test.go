@@ -492,6 +492,9 @@ func TestPostgresOutageUnderLoad(t *testing.T) {
 			t.Fatalf("/healthz during the outage says %q", reason)
 		}
 	}
+	if out, err := runCLI(t, nil, "healthcheck", "--url", a.base); err == nil || !strings.Contains(err.Error(), "503") || !strings.Contains(err.Error(), "database") {
+		t.Fatalf("healthcheck during the outage: %v\n%s", err, out)
+	}
 	time.Sleep(500 * time.Millisecond) // several flushes fail meanwhile
 	duringA, duringB := answeredA.Load()-atCutA, answeredB.Load()-atCutB
 	proxy.restore()

@@ -25,33 +25,72 @@ type keyClient interface {
 	close() error
 }
 
-func keysCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+const keysUsage = `Usage: darkshare keys VERB [ARGUMENTS] [flags]
+
+  keys create --name NAME --scopes SCOPES   make a key and print its token, once
+  keys list                                 list the keys (never their tokens)
+  keys revoke ID                            revoke a key, at once
+
+They work on a stopped bbolt db (--db), on a PostgreSQL database while it
+serves (--db postgres://…), or through a running server (--server URL,
+with the admin token in --token or DARKSHARE_ADMIN_TOKEN). Run
+"darkshare keys VERB --help" for a verb's flags.
+`
+
+// keysCommand is "darkshare keys create|list|revoke".
+func keysCommand(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	if len(args) == 0 {
-		return errors.New(`keys: say "create", "list" or "revoke"`)
+		return errors.New(`keys: say create, list or revoke (more: darkshare keys --help)`)
 	}
 	verb, args := args[0], args[1:]
-	fs := flag.NewFlagSet("darkshare keys "+verb, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dbPath := dbFlag(fs, getenv)
-	serverURL := fs.String("server", "", "base URL of a running darkshare, to go through its admin API instead of the db")
-	token := fs.String("token", getenv("DARKSHARE_ADMIN_TOKEN"), "admin token, with --server")
-	name := fs.String("name", "", "what the key is for (create)")
-	scopes := fs.String("scopes", "", "comma list of links:write, stats:read, admin (create)")
-	if err := fs.Parse(args); err != nil {
+	const where = `
+
+It works in the db (--db: a stopped bbolt file, or a PostgreSQL database
+while it serves), or through a running server (--server URL, with the
+admin token).`
+	cmd := command{name: "keys " + verb}
+	switch verb {
+	case "create":
+		cmd.flags = "--name NAME --scopes SCOPES [flags]"
+		cmd.about = "Makes an API key, and prints its token once: only its hash is stored." + where
+	case "list":
+		cmd.about = "Lists the API keys: ID, name, scopes and creation time, never their\ntokens." + where
+	case "revoke":
+		cmd.args = []string{"ID"}
+		cmd.about = "Revokes the API key ID (the first column of keys list); it is refused at\nonce, also by instances sharing a PostgreSQL database." + where
+	case "-h", "--h", "-help", "--help", "help":
+		_, err := io.WriteString(stdout, keysUsage)
+		return err
+	default:
+		return fmt.Errorf("keys: unknown verb %q; say create, list or revoke (more: darkshare keys --help)", verb)
+	}
+	fs := cmd.flagSet()
+	var name, scopes *string
+	if verb == "create" {
+		name = fs.String("name", "", "what the key is for, e.g. cms or prometheus")
+		scopes = fs.String("scopes", "", "comma list of what the key may do: links:write, stats:read, admin")
+	}
+	dbPath := dbFlag(fs, getenv, false)
+	serverURL := fs.String("server", "", "base `URL` of a running darkshare, to go through its admin API instead of the db")
+	token := tokenFlag(fs, getenv)
+	rest, err := cmd.parse(fs, args, stdout)
+	if err != nil {
 		return err
 	}
 	client, err := openKeyClient(ctx, *serverURL, *token, *dbPath)
 	if err != nil {
 		return err
 	}
-	err = runKeyVerb(ctx, client, verb, fs.Args(), *name, *scopes, stdout)
+	err = runKeyVerb(ctx, client, verb, rest, name, scopes, stdout)
 	return errors.Join(err, client.close())
 }
 
-func runKeyVerb(ctx context.Context, client keyClient, verb string, rest []string, name, scopes string, stdout io.Writer) error {
+// runKeyVerb runs verb, which keysCommand has checked, with its arguments
+// rest; name and scopes are create's flags.
+func runKeyVerb(ctx context.Context, client keyClient, verb string, rest []string, name, scopes *string, stdout io.Writer) error {
 	switch verb {
 	case "create":
-		k, token, err := client.create(ctx, name, strings.Split(scopes, ","))
+		k, token, err := client.create(ctx, *name, strings.Split(*scopes, ","))
 		if err != nil {
 			return err
 		}
@@ -68,19 +107,28 @@ func runKeyVerb(ctx context.Context, client keyClient, verb string, rest []strin
 			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", k.ID, k.Name, joinScopes(k.Scopes), k.CreatedAt.Format(time.RFC3339))
 		}
 		return w.Flush()
-	case "revoke":
-		if len(rest) != 1 {
-			return errors.New("keys revoke: give the key's ID")
-		}
+	default: // revoke
 		if err := client.revoke(ctx, rest[0]); err != nil {
 			return err
 		}
 		_, err := fmt.Fprintf(stdout, "Revoked key %s.\n", rest[0])
 		return err
-	default:
-		return fmt.Errorf("keys: unknown verb %q; say create, list or revoke", verb)
 	}
 }
+
+// tokenFlag defines --token, the admin token that --server needs, with
+// DARKSHARE_ADMIN_TOKEN as its default, which --help never shows.
+func tokenFlag(fs *flag.FlagSet, getenv func(string) string) *string {
+	v := getenv("DARKSHARE_ADMIN_TOKEN")
+	fs.Var(secretFlag{&v}, "token", "admin `TOKEN`, with --server (default: $DARKSHARE_ADMIN_TOKEN)")
+	return &v
+}
+
+// secretFlag is a flag.Value whose value is never shown.
+type secretFlag struct{ value *string }
+
+func (s secretFlag) String() string     { return "" }
+func (s secretFlag) Set(v string) error { *s.value = v; return nil }
 
 func joinScopes(scopes []auth.Scope) string {
 	s := make([]string, len(scopes))
@@ -97,7 +145,7 @@ func openKeyClient(ctx context.Context, serverURL, token, dbPath string) (keyCli
 		}
 		return &apiKeyClient{base: strings.TrimSuffix(serverURL, "/"), token: token, http: &http.Client{Timeout: 30 * time.Second}}, nil
 	}
-	be, err := openBackend(ctx, dbPath)
+	be, err := openExistingBackend(ctx, dbPath)
 	if err != nil {
 		if !isPostgresURL(dbPath) {
 			err = fmt.Errorf("%w (to manage keys of a running server, use --server)", err)

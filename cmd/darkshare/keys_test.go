@@ -31,8 +31,19 @@ func statusWithToken(t *testing.T, inst instance, token string) int {
 	return resp.StatusCode
 }
 
-func TestKeysCLIOnAStoppedDB(t *testing.T) {
+// madeDB is the path of a db as serve leaves it at its first stop.
+func madeDB(t *testing.T) string {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "d.db")
+	_, stop := startInProcess(t, []string{"--listen", "127.0.0.1:0", "--db", path}, nil)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestKeysCLIOnAStoppedDB(t *testing.T) {
+	path := madeDB(t)
 	env := map[string]string{"DARKSHARE_DB": path}
 	out, err := runCLI(t, env, "keys", "create", "--name", "analytics", "--scopes", "stats:read")
 	token := keyToken.FindString(out)

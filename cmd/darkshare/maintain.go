@@ -5,7 +5,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -21,22 +20,31 @@ import (
 // backupCommand writes a snapshot of the db to FILE: through a running
 // server's admin API (--server), or from a stopped db file (--db). The
 // snapshot is checked before it takes FILE's name.
-func backupCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("darkshare backup", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dbPath := dbFlag(fs, getenv)
-	serverURL := fs.String("server", "", "base URL of a running darkshare, to back it up while it serves")
-	token := fs.String("token", getenv("DARKSHARE_ADMIN_TOKEN"), "admin token, with --server")
-	if err := fs.Parse(args); err != nil {
+func backupCommand(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	cmd := command{name: "backup", args: []string{"FILE"}, about: `
+Writes a consistent snapshot of a bbolt db to FILE, a new file: through a
+running server's admin API (--server URL, with the admin token; it keeps
+serving), or from the file of a stopped darkshare (--db). The snapshot
+gets its name only once bbolt's consistency check has passed on it.
+PostgreSQL databases are backed up with pg_dump
+--exclude-table-data=salts.`}
+	fs := cmd.flagSet()
+	dbPath := dbFlag(fs, getenv, false)
+	serverURL := fs.String("server", "", "base `URL` of a running darkshare, to back it up while it serves")
+	token := tokenFlag(fs, getenv)
+	rest, err := cmd.parse(fs, args, stdout)
+	if err != nil {
 		return err
-	}
-	if fs.NArg() != 1 {
-		return errors.New("backup: give the file to write, e.g. darkshare backup darkshare-backup.db")
 	}
 	if *serverURL == "" && isPostgresURL(*dbPath) {
 		return fmt.Errorf("backup: %w", server.ErrBackupElsewhere)
 	}
-	dest := fs.Arg(0)
+	if *serverURL == "" {
+		if err := mustExist(*dbPath); err != nil {
+			return fmt.Errorf("backup: %w", err)
+		}
+	}
+	dest := rest[0]
 	if _, err := os.Stat(dest); err == nil {
 		return fmt.Errorf("backup: %s exists; choose a new name", dest)
 	}
@@ -113,27 +121,32 @@ func backupFromFile(path string, w io.Writer) (int64, error) {
 func checkFile(path string) error {
 	db, err := store.Open(path)
 	if err != nil {
-		return err
+		return err // names the path
 	}
-	return errors.Join(db.Check(), db.Close())
+	if err := errors.Join(db.Check(), db.Close()); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
 }
 
 // checkCommand runs bbolt's consistency check on a stopped db.
-func checkCommand(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("darkshare check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dbPath := dbFlag(fs, getenv)
-	if err := fs.Parse(args); err != nil {
+func checkCommand(args []string, getenv func(string) string, stdout io.Writer) error {
+	cmd := command{name: "check", about: `
+Runs bbolt's consistency check on the db file of a stopped darkshare, or
+on a backup, and says whether it passed.`}
+	fs := cmd.flagSet()
+	dbPath := dbFlag(fs, getenv, false)
+	if _, err := cmd.parse(fs, args, stdout); err != nil {
 		return err
 	}
 	if isPostgresURL(*dbPath) {
 		return errors.New("check: runs bbolt's consistency check on a file; PostgreSQL checks its own pages (data checksums, amcheck)")
 	}
-	if _, err := os.Stat(*dbPath); err != nil {
+	if err := mustExist(*dbPath); err != nil {
 		return fmt.Errorf("check: %w", err)
 	}
 	if err := checkFile(*dbPath); err != nil {
-		return fmt.Errorf("check %s: %w", *dbPath, err)
+		return fmt.Errorf("check: %w", err)
 	}
 	_, err := fmt.Fprintf(stdout, "%s: bbolt's consistency check passed.\n", *dbPath)
 	return err
@@ -142,92 +155,202 @@ func checkCommand(args []string, getenv func(string) string, stdout, stderr io.W
 // importBatch is how many pages go into one write transaction.
 const importBatch = 10_000
 
+const linksUsage = `Usage: darkshare links import FILE [flags]
+
+  links import FILE   mint links for every row of a CSV file
+
+Run "darkshare links import --help" for its flags.
+`
+
 // linksCommand is "darkshare links import FILE": mint links for every row
 // of a CSV file (header "url,channel"; an empty channel means all of them)
-// into a stopped db, as the admin, with a progress line on stderr.
+// into a stopped db, as the admin, with a progress line on stderr and a
+// summary on stdout.
 func linksCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "import" {
-		return errors.New(`links: say "import FILE"`)
+	switch {
+	case len(args) == 0:
+		return errors.New(`links: say "import FILE" (more: darkshare links --help)`)
+	case isHelp(args[0]) || args[0] == "help":
+		_, err := io.WriteString(stdout, linksUsage)
+		return err
+	case args[0] != "import":
+		return fmt.Errorf("links: unknown verb %q; say \"import FILE\" (more: darkshare links --help)", args[0])
 	}
-	fs := flag.NewFlagSet("darkshare links import", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dbPath := dbFlag(fs, getenv)
-	baseURL := fs.String("base-url", envOr(getenv, "DARKSHARE_BASE_URL", "http://127.0.0.1:8080"), "the service's base URL: links to it are refused")
-	if err := fs.Parse(args[1:]); err != nil {
+	cmd := command{name: "links import", args: []string{"FILE"}, about: `
+Mints, as the admin, the links of every row of the CSV file FILE, whose
+first line is the header "url,channel"; a row with no channel gets a link
+for every channel. It works on a stopped bbolt db, or on a PostgreSQL
+database while it serves (the instances pick the links up at their next
+poll), 10,000 rows a transaction. Links that exist are kept as they are.
+Rows that break the URL rules (or name an unknown channel) are skipped and
+listed with their line numbers. A progress line goes to stderr, the
+summary to stdout.`}
+	fs := cmd.flagSet()
+	dbPath := dbFlag(fs, getenv, false)
+	baseURL := fs.String("base-url", envOr(getenv, "DARKSHARE_BASE_URL", "http://127.0.0.1:8080"), "the service's base `URL`: links to it are refused")
+	rest, err := cmd.parse(fs, args[1:], stdout)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		return errors.New("links import: give the CSV file")
-	}
-	in, err := os.Open(fs.Arg(0))
+	in, err := os.Open(rest[0])
 	if err != nil {
 		return fmt.Errorf("links import: %w", err)
 	}
 	defer in.Close()
-	be, err := openBackend(ctx, *dbPath)
+	be, err := openExistingBackend(ctx, *dbPath)
 	if err != nil {
-		return err
+		return fmt.Errorf("links import: %w", err)
 	}
 	defer be.close()
 	links, err := link.NewService(be.links, link.Policy{BaseURL: *baseURL})
 	if err != nil {
 		return err
 	}
-	return importCSV(ctx, links, in, stdout, stderr)
+	start := time.Now()
+	sum, err := importCSV(ctx, links, in, newProgress(stderr, start))
+	if err != nil {
+		return err
+	}
+	return sum.print(stdout, time.Since(start))
 }
 
-func importCSV(ctx context.Context, links *link.Service, in io.Reader, stdout, stderr io.Writer) error {
+// importSummary is what links import did.
+type importSummary struct {
+	rows     int // rows read, the header not counted
+	minted   int // links made
+	existing int // links asked for that existed, or that an earlier row asked for
+	rejected []rejectedRow
+}
+
+type rejectedRow struct {
+	line int
+	err  error
+}
+
+func (s importSummary) print(w io.Writer, took time.Duration) error {
+	_, err := fmt.Fprintf(w, "Read %d rows in %s: %d links minted, %d already existed, %d rows rejected.\n",
+		s.rows, took.Round(time.Millisecond), s.minted, s.existing, len(s.rejected))
+	for _, r := range s.rejected {
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(w, "  line %d rejected: %v\n", r.line, r.err)
+	}
+	return err
+}
+
+// importCSV mints the links of every row of in, importBatch rows a write,
+// and reports each write to progress. Rows the link rules refuse are
+// skipped; a malformed file or a failed write stops it, after the writes
+// before it.
+func importCSV(ctx context.Context, links *link.Service, in io.Reader, progress *progress) (importSummary, error) {
 	r := csv.NewReader(in)
 	r.FieldsPerRecord = -1
 	header, err := r.Read()
 	if err != nil || len(header) == 0 || strings.TrimSpace(strings.ToLower(header[0])) != "url" {
-		return errors.New(`links import: the first line must be the header "url,channel"`)
+		return importSummary{}, errors.New(`links import: the first line must be the header "url,channel"`)
 	}
+	defer progress.done()
 	var (
-		start             = time.Now()
-		rows, minted, bad int
-		batch             []link.MintRequest
-		lines             []int
+		sum   importSummary
+		batch []link.MintRequest
+		lines []int
 	)
 	flush := func() error {
 		n, rejected, err := links.Import(ctx, batch)
 		if err != nil {
-			return err
+			return fmt.Errorf("links import: %w", err)
 		}
-		minted += n
-		for i, e := range rejected {
-			bad++
-			if bad <= 10 {
-				fmt.Fprintf(stderr, "\nline %d skipped: %v", lines[i], e)
+		asked := 0 // links the accepted rows ask for
+		for i, req := range batch {
+			switch err, ok := rejected[i]; {
+			case ok:
+				sum.rejected = append(sum.rejected, rejectedRow{line: lines[i], err: err})
+			case len(req.Channels) == 0:
+				asked += len(link.Channels)
+			default:
+				asked += len(req.Channels)
 			}
 		}
-		fmt.Fprintf(stderr, "\r%d rows read, %d links minted, %d skipped (%.0f rows/s)", rows, minted, bad, float64(rows)/time.Since(start).Seconds())
+		sum.minted += n
+		sum.existing += asked - n
+		progress.show(sum)
 		batch, lines = batch[:0], lines[:0]
 		return nil
 	}
-	for line := 2; ; line++ {
+	for {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("links import: line %d: %w", line, err)
+			return sum, fmt.Errorf("links import: %w", err) // a csv.ParseError names the line
 		}
+		line, _ := r.FieldPos(0)
 		req := link.MintRequest{URL: rec[0]}
 		if len(rec) > 1 && strings.TrimSpace(rec[1]) != "" {
 			req.Channels = []string{rec[1]}
 		}
 		batch, lines = append(batch, req), append(lines, line)
-		rows++
+		sum.rows++
 		if len(batch) == importBatch {
 			if err := flush(); err != nil {
-				return err
+				return sum, err
 			}
 		}
 	}
-	if err := flush(); err != nil {
-		return err
+	return sum, flush()
+}
+
+// progressEvery is how often, at most, a progress line is written when
+// stderr is not a terminal (a log file, a CI job's output).
+const progressEvery = 10 * time.Second
+
+// progress is links import's progress on stderr: on a terminal, one line
+// that each batch rewrites in place; elsewhere, a line now and then.
+type progress struct {
+	w        io.Writer
+	terminal bool
+	every    time.Duration // between lines, when not a terminal
+	start    time.Time
+	last     time.Time // when the last line was written
+	shown    bool      // a line is on a terminal, not ended yet
+}
+
+func newProgress(w io.Writer, start time.Time) *progress {
+	return &progress{w: w, terminal: isTerminal(w), every: progressEvery, start: start, last: start}
+}
+
+// isTerminal reports whether w is a terminal, where a carriage return
+// rewrites the line.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
 	}
-	_, err = fmt.Fprintf(stdout, "\nImported %d rows: %d links minted, %d rows skipped, in %s.\n", rows, minted, bad, time.Since(start).Round(time.Millisecond))
-	return err
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+func (p *progress) show(s importSummary) {
+	now := time.Now()
+	line := fmt.Sprintf("%d rows read, %d links minted, %d already existed, %d rows rejected (%.0f rows/s)",
+		s.rows, s.minted, s.existing, len(s.rejected), float64(s.rows)/now.Sub(p.start).Seconds())
+	switch {
+	case p.terminal:
+		fmt.Fprint(p.w, "\r"+line)
+		p.shown = true
+	case now.Sub(p.last) >= p.every:
+		fmt.Fprintln(p.w, line)
+		p.last = now
+	}
+}
+
+// done ends the progress line on a terminal, so that what follows starts
+// on a line of its own.
+func (p *progress) done() {
+	if p.shown {
+		fmt.Fprintln(p.w)
+		p.shown = false
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func linkStatsClicks(t *testing.T, inst instance, code string) int {
@@ -95,28 +96,77 @@ func TestBackupAndCheckOfAStoppedDB(t *testing.T) {
 
 func TestLinksImport(t *testing.T) {
 	dir := t.TempDir()
-	path := filepath.Join(dir, "d.db")
 	csvFile := filepath.Join(dir, "links.csv")
-	csv := "url,channel\nhttps://a.example/1,email\nhttps://a.example/2,\nftp://bad.example/,email\nhttps://a.example/3,fax\nhttps://A.example/1?utm_source=x,email\n"
+	csv := "url,channel\nhttps://a.example/1,email\nhttps://a.example/2,\nftp://bad.example/,email\nhttps://a.example/3,fax\n\"https://A.example/1?utm_source=x\",email\n"
 	if err := os.WriteFile(csvFile, []byte(csv), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{"DARKSHARE_DB": path}
-	out, err := runCLI(t, env, "links", "import", csvFile)
-	if err != nil || !strings.Contains(out, "Imported 5 rows: 9 links minted, 2 rows skipped") {
-		t.Fatalf("import: %v\n%s", err, out)
+	env := map[string]string{"DARKSHARE_DB": madeDB(t)}
+	stdout, stderr, err := runCLISplit(t, env, "links", "import", csvFile)
+	if err != nil {
+		t.Fatalf("import: %v\n%s%s", err, stdout, stderr)
 	}
-	if !strings.Contains(out, "line 4 skipped") || !strings.Contains(out, "line 5 skipped") {
-		t.Errorf("skipped rows are not named by line:\n%s", out)
+	// Row 6 asks again for row 2's link: the URL normalises to the same.
+	for _, want := range []string{"Read 5 rows in ", ": 9 links minted, 1 already existed, 2 rows rejected.\n",
+		"\n  line 4 rejected: invalid url", "\n  line 5 rejected: unknown channel"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("the summary lacks %q:\n%s", want, stdout)
+		}
 	}
-	out, err = runCLI(t, env, "links", "import", csvFile)
-	if err != nil || !strings.Contains(out, "0 links minted") {
-		t.Fatalf("a second import minted again: %v\n%s", err, out)
+	if strings.Contains(stderr, "\r") || strings.Contains(stderr, "rejected:") {
+		t.Errorf("stderr, not a terminal, got carriage returns or the summary's lines:\n%q", stderr)
+	}
+	stdout, _, err = runCLISplit(t, env, "links", "import", csvFile)
+	if err != nil || !strings.Contains(stdout, ": 0 links minted, 10 already existed, 2 rows rejected.") {
+		t.Fatalf("a second import minted again: %v\n%s", err, stdout)
 	}
 	if err := os.WriteFile(csvFile, []byte("address\nhttps://a.example/\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := runCLI(t, env, "links", "import", csvFile); err == nil {
 		t.Fatal("a file without the header was imported")
+	}
+}
+
+// A row that spans lines (a quoted newline) does not shift the line
+// numbers of the rows after it.
+func TestLinksImportNamesTheLineOfARowAfterAMultilineOne(t *testing.T) {
+	csvFile := filepath.Join(t.TempDir(), "links.csv")
+	if err := os.WriteFile(csvFile, []byte("url,channel\n\"https://a.example/\nx\",email\nnot a url,email\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stdout, _, err := runCLISplit(t, map[string]string{"DARKSHARE_DB": madeDB(t)}, "links", "import", csvFile)
+	if err != nil || !strings.Contains(stdout, "line 4 rejected") {
+		t.Fatalf("%v\n%s", err, stdout)
+	}
+}
+
+// On a terminal the progress line is rewritten in place and ended before
+// anything else is written; elsewhere it is a line now and then, never a
+// carriage return.
+func TestImportProgress(t *testing.T) {
+	sum := importSummary{rows: 10_000, minted: 80_000}
+	var term strings.Builder
+	p := &progress{w: &term, terminal: true, start: time.Now()}
+	p.show(sum)
+	p.show(sum)
+	p.done()
+	if got := term.String(); strings.Count(got, "\r") != 2 || !strings.HasSuffix(got, "\n") || strings.Count(got, "\n") != 1 {
+		t.Errorf("terminal: %q", got)
+	}
+	var log strings.Builder
+	p = &progress{w: &log, every: 0, start: time.Now()}
+	p.show(sum)
+	p.show(sum)
+	p.done()
+	if got := log.String(); strings.Contains(got, "\r") || strings.Count(got, "\n") != 2 || !strings.HasPrefix(got, "10000 rows read, 80000 links minted") {
+		t.Errorf("not a terminal, every line: %q", got)
+	}
+	log.Reset()
+	p = &progress{w: &log, every: time.Hour, start: time.Now(), last: time.Now()}
+	p.show(sum)
+	p.done()
+	if log.Len() != 0 {
+		t.Errorf("not a terminal, a line before its time: %q", log.String())
 	}
 }

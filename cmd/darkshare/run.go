@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,35 +25,27 @@ import (
 
 const usage = `darkshare: measurable dark social
 
-Usage:
-  darkshare [serve] [flags]          run the service (the default)
-  darkshare reset-admin-token [--db FILE|URL]
-                                     make a new admin token and print it (a bbolt
-                                     db must be stopped)
-  darkshare keys create --name NAME --scopes links:write,stats:read,admin
-  darkshare keys list
-  darkshare keys revoke ID
-                                     manage API keys, in the db (--db FILE|URL; a
-                                     bbolt db must be stopped) or through a running
-                                     server (--server URL; the admin token from
-                                     --token or DARKSHARE_ADMIN_TOKEN)
-  darkshare backup FILE [--db FILE | --server URL]
-                                     write a checked snapshot of a bbolt db, from a
-                                     stopped db or from a running server (PostgreSQL:
-                                     pg_dump --exclude-table-data=salts)
-  darkshare check [--db FILE]        run bbolt's consistency check on a stopped db
-  darkshare links import FILE [--db FILE|URL]
-                                     mint links for every row of a CSV file (header
-                                     "url,channel"; no channel means all of them)
-  darkshare copy --from FILE.db --to postgres://…
-                                     move a bbolt db into an empty PostgreSQL
-                                     database and verify the copy (copy -h)
-  darkshare help                     show this
+Usage: darkshare [COMMAND] [ARGUMENTS] [FLAGS]
 
---db is a bbolt file, or a PostgreSQL URL (postgres://user:password@host/db)
-that several instances share. Run "darkshare serve -h" for the serve flags.
-Every flag also reads the environment variable DARKSHARE_<FLAG> (e.g.
-DARKSHARE_LISTEN) as its default.
+Commands:
+  serve                  run the service (the default command)
+  reset-admin-token      make a new admin token and print it
+  keys create            make an API key and print its token, once
+  keys list              list the API keys
+  keys revoke ID         revoke an API key
+  backup FILE            write a checked snapshot of a bbolt db
+  check                  run bbolt's consistency check on a stopped db
+  links import FILE      mint links for every row of a CSV file
+  copy                   move a bbolt db into an empty PostgreSQL database
+  healthcheck            ask a running darkshare whether it is healthy (Docker)
+  help [COMMAND]         show this, or a command's help
+
+Run "darkshare COMMAND --help" for what a command does and its flags.
+Flags may come before or after the arguments. --db is a bbolt file, or a
+PostgreSQL URL (postgres://user:password@host/db) that several instances
+share. The flags of serve, --db and --base-url take their default from the
+environment variable DARKSHARE_<FLAG> (e.g. DARKSHARE_LISTEN); --token,
+from DARKSHARE_ADMIN_TOKEN.
 `
 
 // shutdownTimeout bounds how long in-flight requests may take at shutdown.
@@ -60,32 +53,40 @@ const shutdownTimeout = 10 * time.Second
 
 // run is the whole program, minus process concerns, so tests can run it.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cmd := "serve"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		cmd, args = args[0], args[1:]
+	name := "serve"
+	switch {
+	case len(args) > 0 && isHelp(args[0]):
+		name = "help"
+	case len(args) > 0 && !strings.HasPrefix(args[0], "-"):
+		name, args = args[0], args[1:]
 	}
 	var err error
-	switch cmd {
+	switch name {
 	case "serve":
 		err = serve(ctx, args, getenv, stdout, stderr)
 	case "reset-admin-token":
-		err = resetAdminToken(ctx, args, getenv, stdout, stderr)
+		err = resetAdminToken(ctx, args, getenv, stdout)
 	case "keys":
-		err = keysCommand(ctx, args, getenv, stdout, stderr)
+		err = keysCommand(ctx, args, getenv, stdout)
 	case "backup":
-		err = backupCommand(ctx, args, getenv, stdout, stderr)
+		err = backupCommand(ctx, args, getenv, stdout)
 	case "check":
-		err = checkCommand(args, getenv, stdout, stderr)
+		err = checkCommand(args, getenv, stdout)
 	case "links":
 		err = linksCommand(ctx, args, getenv, stdout, stderr)
 	case "copy":
 		err = copyCommand(ctx, args, getenv, stdout, stderr)
-	case "help", "-h", "--help":
+	case "healthcheck":
+		err = healthcheckCommand(ctx, args, getenv, stdout)
+	case "help":
+		if len(args) > 0 && !isHelp(args[0]) { // help COMMAND [VERB]: that command's help
+			return run(ctx, append(slices.Clone(args), "--help"), getenv, stdout, stderr)
+		}
 		_, err = io.WriteString(stdout, usage)
 	default:
-		err = fmt.Errorf("unknown command %q; run \"darkshare help\"", cmd)
+		err = fmt.Errorf("unknown command %q; run \"darkshare help\" for the list", name)
 	}
-	if errors.Is(err, flag.ErrHelp) { // the flag set has printed the usage
+	if errors.Is(err, flag.ErrHelp) { // the command has printed its help
 		return nil
 	}
 	return err
@@ -103,12 +104,23 @@ type serveConfig struct {
 	landingMarker                                bool
 }
 
-func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
+// serveCommand is how serve is called; darkshare with no command, or
+// with flags only, is serve too.
+var serveCommand = command{name: "serve", about: `
+Runs the service: the API, the short links' redirects, the stats pages and
+the share widget. At its first start on a db it makes the db (a bbolt
+file; or the tables, in a PostgreSQL database) and prints an admin token,
+once. Every flag takes its default from the environment variable
+DARKSHARE_<FLAG> (--allow-host: DARKSHARE_ALLOW_HOST); the admin token can
+be set in DARKSHARE_ADMIN_TOKEN.`}
+
+// parseServeFlags parses serve's flags over their defaults from getenv;
+// help is where --help is printed.
+func parseServeFlags(args []string, getenv func(string) string, help io.Writer) (serveConfig, error) {
 	var cfg serveConfig
-	fs := flag.NewFlagSet("darkshare serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := serveCommand.flagSet()
 	fs.StringVar(&cfg.listen, "listen", envOr(getenv, "DARKSHARE_LISTEN", "127.0.0.1:8080"), "address to listen on")
-	db := dbFlag(fs, getenv)
+	db := dbFlag(fs, getenv, true)
 	fs.StringVar(&cfg.baseURL, "base-url", getenv("DARKSHARE_BASE_URL"), "prefix of the short URLs handed out (default: http://<listen address>)")
 	fs.StringVar(&cfg.allowHost, "allow-host", getenv("DARKSHARE_ALLOW_HOST"), "comma list of hosts anonymous callers may mint links for: news.example.org or *.example.org")
 	fs.StringVar(&cfg.trustedProxy, "trusted-proxy", getenv("DARKSHARE_TRUSTED_PROXY"), "comma list of proxy addresses or CIDRs whose client-address header and X-Forwarded-Proto/-Host are believed (default: none; the socket address is the client)")
@@ -162,13 +174,10 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	if err := connFlags(fs, getenv, &cfg.conns); err != nil {
 		return cfg, err
 	}
-	if err := fs.Parse(args); err != nil {
+	if _, err := serveCommand.parse(fs, args, help); err != nil {
 		return cfg, err
 	}
 	cfg.db = *db
-	if fs.NArg() > 0 {
-		return cfg, fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
 	if cfg.flushInterval <= 0 {
 		return cfg, fmt.Errorf("--flush-interval must be positive, not %s", cfg.flushInterval)
 	}
@@ -275,7 +284,7 @@ func envDuration(getenv func(string) string, name string, fallback time.Duration
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cfg, err := parseServeFlags(args, getenv, stderr)
+	cfg, err := parseServeFlags(args, getenv, stdout)
 	if err != nil {
 		return err
 	}
@@ -452,14 +461,18 @@ func resolveBaseURL(explicit string, addr net.Addr) (string, error) {
 	return "http://" + net.JoinHostPort(host, fmt.Sprint(tcp.Port)), nil
 }
 
-func resetAdminToken(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("darkshare reset-admin-token", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	path := dbFlag(fs, getenv)
-	if err := fs.Parse(args); err != nil {
+func resetAdminToken(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	cmd := command{name: "reset-admin-token", about: `
+Makes a new admin token and prints it, once; the old one stops working
+and every login session ends. A bbolt db must be stopped; on PostgreSQL
+the running instances take the new token within 2 s (unless they were
+started with DARKSHARE_ADMIN_TOKEN, which wins).`}
+	fs := cmd.flagSet()
+	path := dbFlag(fs, getenv, false)
+	if _, err := cmd.parse(fs, args, stdout); err != nil {
 		return err
 	}
-	be, err := openBackend(ctx, *path)
+	be, err := openExistingBackend(ctx, *path)
 	if err != nil {
 		return err
 	}

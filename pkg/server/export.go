@@ -180,7 +180,9 @@ func newRowWriter(w io.Writer, format string) rowWriter {
 	case "json":
 		return &jsonRows{w: w}
 	case "ndjson":
-		return ndjsonRows{enc: json.NewEncoder(w)}
+		enc := json.NewEncoder(w)
+		enc.SetEscapeHTML(false)
+		return ndjsonRows{enc: enc}
 	}
 	return &csvRows{w: csv.NewWriter(w)}
 }
@@ -215,7 +217,7 @@ type jsonRows struct {
 }
 
 func (j *jsonRows) row(r exportRow) error {
-	b, err := json.Marshal(r)
+	b, err := marshalJSON(r)
 	if err != nil {
 		return err
 	}

@@ -69,7 +69,7 @@ func (s *server) mint(c *fiber.Ctx, trusted, withStats bool) ([]byte, error) {
 			resp.Links[i].StatsURL = s.statsURL(l)
 		}
 	}
-	answer, err := json.Marshal(resp)
+	answer, err := marshalJSON(resp)
 	if err != nil {
 		return nil, fmt.Errorf("encode the mint answer: %w", err)
 	}

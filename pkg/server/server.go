@@ -3,7 +3,9 @@
 package server
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -116,6 +118,7 @@ func New(cfg Config, deps Deps) (*fiber.App, error) {
 		BodyLimit:             bodyLimit,
 		ReadBufferSize:        readBufferSize,
 		ErrorHandler:          s.handleError,
+		JSONEncoder:           marshalJSON,
 		// Without the check Fiber believes X-Forwarded-Proto and
 		// X-Forwarded-Host from any peer.
 		EnableTrustedProxyCheck: true,
@@ -125,6 +128,19 @@ func New(cfg Config, deps Deps) (*fiber.App, error) {
 	})
 	s.routes(app)
 	return app, nil
+}
+
+// marshalJSON is json.Marshal without HTML escaping, so that the URLs in
+// answers read as written ("&", not "\u0026"). No page renders this JSON:
+// html/template escapes whatever a template shows.
+func marshalJSON(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // clientIP is the address of the client: the socket's, or the one trusted
