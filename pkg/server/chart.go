@@ -60,6 +60,15 @@ type shareBar struct {
 	Percent int
 }
 
+// referrerBars are shareBars of referrer classes, named by their labels.
+func referrerBars(m map[string]uint64) []shareBar {
+	bars := shareBars(m)
+	for i := range bars {
+		bars[i].Name = referrerLabel(bars[i].Name)
+	}
+	return bars
+}
+
 func shareBars(m map[string]uint64) []shareBar {
 	ranked := stats.Rank(m)
 	out := make([]shareBar, 0, len(ranked))

@@ -223,7 +223,7 @@ func (s *server) statsPage(b0 pageBase, l link.Link, sum stats.Summary, today st
 		// only, and an admin may reach the page under another name.
 		pageBase: b0, Link: l, ShortURL: s.shortURL(l.Code), QRURL: "/" + l.Code + "/qr.png",
 		Breakdown: b,
-		PastedIn:  shareBars(b.PreviewsByApp), Referrers: shareBars(b.Referrers),
+		PastedIn:  shareBars(b.PreviewsByApp), Referrers: referrerBars(b.Referrers),
 		Devices: shareBars(b.Devices), InApp: shareBars(b.InApp),
 	}
 	perDay := make(map[stats.Day]uint64, len(sum.Days))
