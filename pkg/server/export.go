@@ -314,3 +314,59 @@ type ndjsonRows struct{ enc *json.Encoder }
 
 func (n ndjsonRows) row(r exportRow) error { return n.enc.Encode(r) }
 func (n ndjsonRows) end() error            { return nil }
+
+// linkPeriodStats is a link's stats page as JSON: its counts over the
+// page's period, and the days of it with activity.
+type linkPeriodStats struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+	linkStats
+}
+
+// linkStatsExport answers the exports of a link's stats page: the page's
+// period, day by day, as CSV (the columns of the admin's export) or JSON.
+// It takes what the page takes: the admin's session, or the link's key.
+func (s *server) linkStatsExport() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		b, err := s.layout(c)
+		if err != nil {
+			return err
+		}
+		key := c.Query("key")
+		if !b.Admin && key == "" {
+			return errStatsCredentials
+		}
+		format := c.Query("format", "csv")
+		if format != "csv" && format != "json" {
+			return errBadRequestf("format must be csv or json")
+		}
+		l, err := s.linkFor(c, c.Params("code"), key, b.Admin)
+		if err != nil {
+			return err
+		}
+		p, err := period(c)
+		if err != nil {
+			return err
+		}
+		sum, err := s.Stats.Summary(c.UserContext(), l.Code, p)
+		if err != nil {
+			return err
+		}
+		name := fmt.Sprintf("darkshare-%s-%s-%s.%s", l.Code, p.From, p.To, format)
+		c.Set(fiber.HeaderContentType, exportTypes[format])
+		c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`"`)
+		c.Set(fiber.HeaderCacheControl, "private, no-store")
+		if format == "json" {
+			return c.JSON(linkPeriodStats{From: p.From.String(), To: p.To.String(), linkStats: s.linkStats(l, sum)})
+		}
+		out := newRowWriter(c.Response().BodyWriter(), format)
+		for _, d := range sum.Days {
+			row := exportRowOfCounts(l, d.Counts)
+			row.Day = d.Day.String()
+			if err := out.row(row); err != nil {
+				return err
+			}
+		}
+		return out.end()
+	}
+}

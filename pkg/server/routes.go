@@ -64,6 +64,7 @@ func (s *server) routes(app *fiber.App) {
 	app.Post("/login", forms, s.login())
 	app.Post("/logout", forms, s.logout())
 	app.Get("/stats/:code", s.linkStatsPage())
+	app.Get("/stats/:code/export", s.linkStatsExport())
 	app.Get("/dashboard", s.dashboard())
 	app.Get("/dashboard/page", s.pageReport())
 	app.Get("/links", s.linksPage())
