@@ -68,6 +68,8 @@ func (s *server) routes(app *fiber.App) {
 	app.Get("/dashboard", s.dashboard())
 	app.Get("/dashboard/page", s.pageReport())
 	app.Get("/links", s.linksPage())
+	app.Post("/links", forms, s.linksPageCreate())
+	app.Post("/links/disable-all", forms, s.linksPageDisableAll())
 	app.Post("/links/:code/disabled", forms, s.linksPageSetDisabled())
 	app.Get(DemoPath, s.demo())
 
