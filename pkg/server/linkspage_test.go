@@ -141,7 +141,8 @@ func TestLinksPageListsSearchesAndFilters(t *testing.T) {
 	v = linksGet(t, env, session, "/links?q=story-1")
 	l := codes["news.example.org/Story-1 email"]
 	for _, want := range []string{
-		`<code class="short">https://s.test/` + l + `</code>`,
+		`<code class="short"><span class="scheme">https://</span>s.test/` + l + `</code>`,
+		`data-copy="https://s.test/` + l + `"`,
 		`href="https://news.example.org/Story-1"`,
 		`<a href="/stats/` + l + `" class="stats">`,
 		`<td class="status">Active</td>`,
