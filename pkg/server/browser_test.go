@@ -404,6 +404,14 @@ func TestBrowserLoginThenStats(t *testing.T) {
 	}
 	run(t, ctx, chromedp.Navigate(env.base+whatsappPath))
 	wantLoginFor(whatsappPath)
+
+	// From the login form itself, with no page to go back to: the dashboard.
+	run(t, ctx, chromedp.Navigate(env.base+"/login"))
+	logIn(t, ctx, env.token)
+	run(t, ctx, chromedp.WaitVisible(chromedp.ID("clicks-total")))
+	if u := location(); u.Path != "/dashboard" {
+		t.Errorf("after a login from /login at %s, want /dashboard", u)
+	}
 }
 
 // logIn fills in and sends the login form the browser is on, or is on its
