@@ -5,5 +5,5 @@ import "embed"
 
 // FS holds the static files, by path under /static/.
 //
-//go:embed css img widget
+//go:embed css img js widget
 var FS embed.FS

@@ -24,6 +24,9 @@ var funcs = template.FuncMap{
 	"date": func(t time.Time) string { return t.UTC().Format(time.DateOnly) },
 	// percent shows a share from 0 to 1 as "42.0%".
 	"percent": func(share float64) string { return strconv.FormatFloat(100*share, 'f', 1, 64) + "%" },
+	// breakURL shows a URL with break opportunities after its slashes and
+	// before its query's parts, so a long one wraps where a reader splits it.
+	"breakURL": breakURL,
 	// dict passes several values to a sub-template: dict "k1" v1 "k2" v2.
 	"dict": func(kv ...any) (map[string]any, error) {
 		if len(kv)%2 != 0 {
@@ -75,4 +78,26 @@ func (s *Set) Render(page string, data any) ([]byte, error) {
 		return nil, fmt.Errorf("render %s: %w", page, err)
 	}
 	return buf.Bytes(), nil
+}
+
+func breakURL(u string) template.HTML {
+	var b strings.Builder
+	for i := 0; i < len(u); {
+		j := strings.IndexAny(u[i:], "/?&#")
+		if j < 0 {
+			b.WriteString(template.HTMLEscapeString(u[i:]))
+			break
+		}
+		end := i + j + 1
+		for end < len(u) && u[end] == '/' { // "//" stays whole
+			end++
+		}
+		if u[i+j] == '/' {
+			b.WriteString(template.HTMLEscapeString(u[i:end]) + "<wbr>")
+		} else { // break before ?, & and #, which start the next part
+			b.WriteString(template.HTMLEscapeString(u[i:i+j]) + "<wbr>" + template.HTMLEscapeString(u[i+j:end]))
+		}
+		i = end
+	}
+	return template.HTML(b.String())
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -41,6 +42,15 @@ type Report struct {
 	// PageCount and LinkCount count every page and link with activity.
 	PageCount, LinkCount int
 	// Views are the page views the landing beacon reported, every page.
+	Views stats.ViewBreakdown
+	// Hosts are the page views by the host of their pages, most views
+	// first: the site-wide share of each site an instance serves.
+	Hosts []HostViews
+}
+
+// HostViews are the page views of one host's pages.
+type HostViews struct {
+	Host  string
 	Views stats.ViewBreakdown
 }
 
@@ -196,12 +206,20 @@ func (a *accumulator) report(top int) Report {
 		}
 		page.Add(lc.Breakdown)
 	}
+	hosts := map[string]map[stats.Metric]uint64{}
 	for url, counts := range a.pageViews {
 		if pages[url] == nil {
 			pages[url] = &PageRow{URL: url, Breakdown: stats.BreakdownOf(nil)}
 		}
 		pages[url].Views = stats.ViewBreakdownOf(counts)
+		addCounts(counter(hosts, hostOf(url)), counts)
 	}
+	for host, counts := range hosts {
+		r.Hosts = append(r.Hosts, HostViews{Host: host, Views: stats.ViewBreakdownOf(counts)})
+	}
+	slices.SortFunc(r.Hosts, func(a, b HostViews) int {
+		return cmp.Or(cmp.Compare(b.Views.Total, a.Views.Total), strings.Compare(a.Host, b.Host))
+	})
 	for i, b := range channels {
 		if b != nil {
 			r.Channels = append(r.Channels, ChannelRow{Channel: link.Channels[i], Breakdown: *b})
@@ -244,4 +262,14 @@ func topPages(pages map[string]*PageRow, n int) []PageRow {
 		return cmp.Or(busier(a.Breakdown, b.Breakdown), cmp.Compare(b.Views.Total, a.Views.Total), strings.Compare(a.URL, b.URL))
 	})
 	return rows[:min(n, len(rows))]
+}
+
+// hostOf returns the host of a page's normalised URL, or the URL itself if
+// it has none.
+func hostOf(page string) string {
+	u, err := url.Parse(page)
+	if err != nil || u.Host == "" {
+		return page
+	}
+	return u.Host
 }

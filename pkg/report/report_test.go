@@ -56,6 +56,11 @@ func TestBuild(t *testing.T) {
 	add(stats.SiteKey, day, stats.ViewPrefix+"dark-social", 1)
 	add(stats.SiteKey, day, stats.ViewPrefix+"short-link", 2)
 	add(stats.SiteKey, day, stats.ViewPrefix+"search", 5)
+	// The same views by page: 5 on news.example.org, 3 on blog.example.com.
+	add(stats.PageKey("https://news.example.org/a"), day, stats.ViewPrefix+"dark-social", 1)
+	add(stats.PageKey("https://news.example.org/b"), day, stats.ViewPrefix+"search", 4)
+	add(stats.PageKey("https://blog.example.com/x"), day, stats.ViewPrefix+"short-link", 2)
+	add(stats.PageKey("https://blog.example.com/y"), day, stats.ViewPrefix+"search", 1)
 	if err := agg.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +69,7 @@ func TestBuild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Totals.Clicks != 7 || r.Totals.Shares != 1 || r.LinkCount != 3 || r.PageCount != 2 {
+	if r.Totals.Clicks != 7 || r.Totals.Shares != 1 || r.LinkCount != 3 || r.PageCount != 4 {
 		t.Errorf("totals %+v, %d links, %d pages", r.Totals, r.LinkCount, r.PageCount)
 	}
 	if len(r.Pages) != 1 || r.Pages[0].URL != "https://news.example.org/b" || len(r.Links) != 1 || r.Links[0].Link.Code != b[0].Code {
@@ -78,6 +83,11 @@ func TestBuild(t *testing.T) {
 	}
 	if r.Views.Total != 8 || r.Views.DarkSocial != 3 || r.Views.DarkSocialShare != 0.375 {
 		t.Errorf("views %+v", r.Views)
+	}
+	// Each host's share of its own views: 1 of 5, and 2 of 3.
+	if len(r.Hosts) != 2 || r.Hosts[0].Host != "news.example.org" || r.Hosts[0].Views.Total != 5 || r.Hosts[0].Views.DarkSocial != 1 ||
+		r.Hosts[1].Host != "blog.example.com" || r.Hosts[1].Views.Total != 3 || r.Hosts[1].Views.DarkSocial != 2 {
+		t.Errorf("hosts %+v", r.Hosts)
 	}
 	if _, err := report.Build(ctx, agg, links, stats.Period{From: day, To: day - 1}, 1); !errors.Is(err, stats.ErrPeriod) {
 		t.Errorf("a period out of order: %v, want ErrPeriod", err)

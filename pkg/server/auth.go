@@ -140,7 +140,7 @@ type loginPage struct {
 
 func (s *server) login() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		next := localPath(c.FormValue("next"))
+		next := afterLogin(c.FormValue("next"))
 		var id string
 		var expires time.Time
 		err := s.credential(c, func() error {
@@ -183,6 +183,16 @@ func (s *server) setSession(c *fiber.Ctx, id string, expires time.Time) {
 		// cross-site, and the forms carry CSRF tokens besides.
 		SameSite: fiber.CookieSameSiteLaxMode,
 	})
+}
+
+// afterLogin is where a login goes: next if it is a page of this site
+// other than the home page, which an admin has no use for, else the
+// dashboard.
+func afterLogin(next string) string {
+	if p := localPath(next); p != "/" {
+		return p
+	}
+	return "/dashboard"
 }
 
 // localPath returns p if it is a path on this site, else "/". It keeps the

@@ -13,10 +13,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/darkshare/darkshare/pkg/stats"
 )
 
 // These tests drive the pages in a real headless Chromium: what a person
@@ -226,10 +229,15 @@ func TestBrowserStatsPageWithKey(t *testing.T) {
 	email, whatsapp := byChannel(t, m, "email"), byChannel(t, m, "whatsapp")
 	clickOverHTTP(t, email.ShortURL, m.URL, 3)
 	clickOverHTTP(t, whatsapp.ShortURL, m.URL, 1)
+	env.agg.AddMany(email.Code, stats.DayOf(time.Now())-40, stats.Clicks)
+	env.agg.AddMany(email.Code, stats.DayOf(time.Now())-40, stats.Clicks)
 
 	problems := watchConsole(t, ctx)
+	if _, err := chromedp.Call(ctx, emulation.SetLocaleOverride, emulation.SetLocaleOverrideParams{Locale: "de_DE"}); err != nil {
+		t.Fatal(err)
+	}
 	run(t, ctx,
-		chromedp.EmulateViewport(1280, 800),
+		chromedp.EmulateViewport(1366, 768),
 		chromedp.Navigate(email.StatsURL),
 		chromedp.WaitVisible(chromedp.ID("clicks-total")),
 	)
@@ -240,17 +248,33 @@ func TestBrowserStatsPageWithKey(t *testing.T) {
 		t.Errorf("target shown as %q, want %q", got, m.URL)
 	}
 
-	heights := get(t, ctx, chromedp.Evaluate[[]string](
-		`[...document.querySelectorAll("figure.chart svg rect.bar")].map(r => r.getAttribute("height"))`))
-	if len(heights) != 30 {
-		t.Fatalf("chart has %d bars, want 30", len(heights))
+	// One day per column, today's the only one with clicks: 3, drawn in
+	// the channel's colour.
+	drawn := get(t, ctx, chromedp.Evaluate[[]int](
+		`[...document.querySelectorAll("#clicks-chart g.day")].map(g => [...g.querySelectorAll("rect.seg")].reduce((n, r) => n + +r.dataset.n, 0))`))
+	if len(drawn) != 30 {
+		t.Fatalf("chart has %d days, want 30", len(drawn))
 	}
-	for i, h := range heights {
-		isToday := i == len(heights)-1 // all clicks were today; today is the last bar
-		if (h != "0") != isToday {
-			t.Errorf("bar %d has height %q; want non-zero only for today, the last bar", i, h)
+	for i, n := range drawn {
+		if want := map[bool]int{true: 3, false: 0}[i == len(drawn)-1]; n != want {
+			t.Errorf("day %d draws %d clicks, want %d", i, n, want)
 		}
 	}
+	// The scale: gridlines labelled from 0 up to at least the busiest day.
+	if ticks := get(t, ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#clicks-chart .grid text")].map(t => t.textContent)`)); len(ticks) < 2 || ticks[0] != "0" || ticks[len(ticks)-1] < "3" {
+		t.Errorf("the y-axis reads %q, want 0 up to at least 3", ticks)
+	}
+	// Two clicks 40 days ago, in the previous period: a delta and a line.
+	if got := get(t, ctx, chromedp.Text(chromedp.CSS(".totals li:nth-child(3) .delta"))); !strings.HasPrefix(got, "↑ 50%") {
+		t.Errorf("clicks card delta %q, want ↑ 50%% (3 against 2)", got)
+	}
+	if got := get(t, ctx, chromedp.Text(chromedp.CSS(".totals li:nth-child(1) .delta"))); !strings.HasPrefix(got, "no change") {
+		t.Errorf("shares card delta %q, want no change (0 against 0)", got)
+	}
+	if n := get(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll("#clicks-chart polyline.prev").length`)); n != 1 {
+		t.Errorf("%d lines of the previous period, want 1", n)
+	}
+	checkChartTooltips(t, ctx, "clicks-chart")
 
 	if w := get(t, ctx, chromedp.Evaluate[int](`document.querySelector("img.qr").naturalWidth`)); w <= 0 {
 		t.Errorf("QR image did not load: naturalWidth %d", w)
@@ -258,13 +282,27 @@ func TestBrowserStatsPageWithKey(t *testing.T) {
 
 	rows := get(t, ctx, chromedp.Evaluate[[][]string](
 		`[...document.querySelectorAll("table.days tbody tr")].map(tr => [...tr.cells].map(td => td.textContent.trim()))`))
-	today := time.Now().UTC().Format(time.DateOnly)
-	// Date, shares, previews, clicks, unique visitors: one client clicked thrice.
+	// Date (in the browser's locale, German here), shares, previews,
+	// clicks, unique visitors: one client clicked thrice.
+	today := time.Now().UTC().Format("02.01.2006")
 	if want := [][]string{{today, "0", "0", "3", "1"}}; fmt.Sprint(rows) != fmt.Sprint(want) {
 		t.Errorf("days table rows = %q, want %q", rows, want)
 	}
+	checkStatsExports(t, ctx)
+	checkLaptopLayout(t, ctx)
 
 	saveScreenshot(t, ctx, "stats.png")
+
+	// Disabled: a banner says so, and no broken QR image is shown.
+	env.patch(t, email.Code, `{"disabled":true}`)
+	run(t, ctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("disabled-banner")))
+	if n := get(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll("img").length`)); n != 0 {
+		t.Errorf("the disabled link's page shows %d images, want none (its QR code answers 410)", n)
+	}
+	if got := get(t, ctx, chromedp.Text(chromedp.ID("disabled-banner"))); !strings.Contains(got, "disabled") {
+		t.Errorf("banner %q", got)
+	}
+	saveScreenshot(t, ctx, "stats-disabled.png")
 	run(t, ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulatePortrait, chromedp.EmulateMobile))
 	if w := get(t, ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); w > 390 {
 		t.Errorf("on a 390px phone the page is %dpx wide: it scrolls sideways", w)
@@ -366,6 +404,14 @@ func TestBrowserLoginThenStats(t *testing.T) {
 	}
 	run(t, ctx, chromedp.Navigate(env.base+whatsappPath))
 	wantLoginFor(whatsappPath)
+
+	// From the login form itself, with no page to go back to: the dashboard.
+	run(t, ctx, chromedp.Navigate(env.base+"/login"))
+	logIn(t, ctx, env.token)
+	run(t, ctx, chromedp.WaitVisible(chromedp.ID("clicks-total")))
+	if u := location(); u.Path != "/dashboard" {
+		t.Errorf("after a login from /login at %s, want /dashboard", u)
+	}
 }
 
 // logIn fills in and sends the login form the browser is on, or is on its

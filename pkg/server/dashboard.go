@@ -45,7 +45,8 @@ type dashboardPage struct {
 	pageBase
 	report.Report
 	Choice   periodChoice
-	Chart    stackedChart
+	Changes  funnelChanges
+	Chart    dayChart
 	PastedIn []shareBar
 	ViewRows []viewRow
 	Method   string
@@ -61,6 +62,7 @@ type periodChoice struct {
 	// as it is.
 	Query template.URL
 	URL   string // the page of a page report, kept by the form
+	Key   string // the stats key a link's page was opened with, kept by the form
 }
 
 func choiceOf(c *fiber.Ctx, p stats.Period) periodChoice {
@@ -85,8 +87,14 @@ func (s *server) dashboard() fiber.Handler {
 		if err != nil {
 			return err
 		}
+		prev, err := report.Build(c.UserContext(), s.Stats, s.Links, previous(p), 0)
+		if err != nil {
+			return err
+		}
 		page := dashboardPage{
-			pageBase: b, Report: r, Choice: choiceOf(c, p), Chart: channelChart(r.ClicksPerDay),
+			pageBase: b, Report: r, Choice: choiceOf(c, p),
+			Changes:  changesOf(r.Totals, prev.Totals, prev.Period),
+			Chart:    newDayChart(r.ClicksPerDay, dailyTotals(prev.ClicksPerDay)),
 			PastedIn: shareBars(r.Totals.PreviewsByApp), ViewRows: viewRows(r.Views), Method: track.LandingMethod,
 		}
 		return s.page(c, fiber.StatusOK, "dashboard.html", page)
@@ -126,13 +134,19 @@ func viewRows(v stats.ViewBreakdown) []viewRow {
 
 type pageReport struct {
 	pageBase
-	URL      string
-	Choice   periodChoice
-	Total    stats.Breakdown
-	Channels []channelRow
-	Views    stats.ViewBreakdown
-	ViewRows []viewRow
-	Method   string
+	URL       string
+	Choice    periodChoice
+	Total     stats.Breakdown
+	Changes   funnelChanges
+	Chart     dayChart
+	PastedIn  []shareBar // previews by app
+	Referrers []shareBar
+	Devices   []shareBar
+	InApp     []shareBar
+	Channels  []channelRow
+	Views     stats.ViewBreakdown
+	ViewRows  []viewRow
+	Method    string
 }
 
 type channelRow struct {
@@ -159,19 +173,52 @@ func (s *server) pageReport() fiber.Handler {
 		}
 		out := pageReport{pageBase: b, URL: target, Choice: choiceOf(c, p), Total: stats.BreakdownOf(nil), Method: track.LandingMethod}
 		out.Choice.URL = target
+		prevTotal := stats.BreakdownOf(nil)
+		days, prevDays := channelDays(p), channelDays(previous(p))
 		for _, l := range links {
 			sum, err := s.Stats.Summary(c.UserContext(), l.Code, p)
+			if err != nil {
+				return err
+			}
+			prev, err := s.Stats.Summary(c.UserContext(), l.Code, previous(p))
 			if err != nil {
 				return err
 			}
 			row := channelRow{Channel: l.Channel, Code: l.Code, StatsURL: "/stats/" + l.Code, Breakdown: stats.BreakdownOf(sum.Totals)}
 			out.Total.Add(row.Breakdown)
 			out.Channels = append(out.Channels, row)
+			prevTotal.AddCounts(prev.Totals)
+			addClicks(days, p, l.Channel, sum.Days)
+			addClicks(prevDays, previous(p), l.Channel, prev.Days)
 		}
+		out.Changes = changesOf(out.Total, prevTotal, previous(p))
+		out.Chart = newDayChart(days, dailyTotals(prevDays))
+		t := out.Total
+		out.PastedIn, out.Referrers, out.Devices, out.InApp = shareBars(t.PreviewsByApp), referrerBars(t.Referrers), shareBars(t.Devices), shareBars(t.InApp)
 		if out.Views, err = s.viewsOf(c, target, p); err != nil {
 			return err
 		}
 		out.ViewRows = viewRows(out.Views)
 		return s.page(c, fiber.StatusOK, "page.html", out)
+	}
+}
+
+// channelDays are the days of p with no clicks yet, for addClicks.
+func channelDays(p stats.Period) []report.DayClicks {
+	out := make([]report.DayClicks, 0, p.To-p.From+1)
+	for d := p.From; d <= p.To; d++ {
+		out = append(out, report.DayClicks{Day: d, Channels: map[link.Channel]uint64{}})
+	}
+	return out
+}
+
+// addClicks adds the clicks of a link of channel ch to days, the days of p.
+func addClicks(days []report.DayClicks, p stats.Period, ch link.Channel, counts []stats.DayCounts) {
+	for _, d := range counts {
+		if p.Contains(d.Day) {
+			n := d.Counts[stats.Clicks]
+			days[d.Day-p.From].Channels[ch] += n
+			days[d.Day-p.From].Total += n
+		}
 	}
 }

@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"maps"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -57,7 +60,8 @@ func seededReport(t *testing.T, env *testEnv) map[string]mintedLink {
 // byID returns the text of the element with id in an HTML page.
 func byID(t *testing.T, page, id string) string {
 	t.Helper()
-	doc, err := html.Parse(strings.NewReader(page))
+	// A URL's break opportunities split its text, not its words.
+	doc, err := html.Parse(strings.NewReader(strings.ReplaceAll(page, "<wbr>", "")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,6 +204,17 @@ func TestExportMatchesStats(t *testing.T) {
 			r.Previews != w.Previews || r.Uniques != w.UniqueVisitors || r.Scanners != w.Scanners || r.Bots != w.Bots {
 			t.Errorf("%s: row %+v, stats %+v", format, r, w.Breakdown)
 		}
+		for _, m := range []struct {
+			name      string
+			got, want map[string]uint64
+		}{
+			{"previews by app", r.PreviewsByApp, w.PreviewsByApp}, {"referrers", r.Referrers, w.Referrers},
+			{"devices", r.Devices, w.Devices}, {"in-app", r.InApp, w.InApp},
+		} {
+			if !maps.Equal(nonZero(m.got), nonZero(m.want)) {
+				t.Errorf("%s: %s of %s: %v, stats %v", format, m.name, r.Code, m.got, m.want)
+			}
+		}
 	}
 
 	resp, body := env.do(t, http.MethodGet, "/api/v1/admin/export?days=7&format=csv", "", env.bearer())
@@ -210,6 +225,11 @@ func TestExportMatchesStats(t *testing.T) {
 	if err != nil || len(records) != 1+len(links) || strings.Join(records[0], ",") != strings.Join(exportColumns, ",") {
 		t.Fatalf("csv %q, %v", records, err)
 	}
+	for _, col := range []string{"previews_whatsapp", "referrer_none", "referrer_messenger", "device_desktop", "device_mobile", "in_app_other"} {
+		if !slices.Contains(records[0], col) {
+			t.Errorf("the csv has no column %s: %q", col, records[0])
+		}
+	}
 	for _, rec := range records[1:] {
 		var r exportRow
 		r.Day, r.Code, r.URL, r.Channel = rec[0], rec[1], rec[2], link.Channel(rec[3])
@@ -217,6 +237,19 @@ func TestExportMatchesStats(t *testing.T) {
 		for i, p := range nums {
 			if err := json.Unmarshal([]byte(rec[4+i]), p); err != nil {
 				t.Fatal(err)
+			}
+		}
+		// The breakdowns are columns named prefix_class, one per class.
+		r.PreviewsByApp, r.Referrers, r.Devices, r.InApp = map[string]uint64{}, map[string]uint64{}, map[string]uint64{}, map[string]uint64{}
+		for i, col := range records[0][10:] {
+			n, err := strconv.ParseUint(rec[10+i], 10, 64)
+			if err != nil {
+				t.Fatalf("csv column %s: %v", col, err)
+			}
+			for prefix, m := range map[string]map[string]uint64{"previews_": r.PreviewsByApp, "referrer_": r.Referrers, "device_": r.Devices, "in_app_": r.InApp} {
+				if name, ok := strings.CutPrefix(col, prefix); ok {
+					m[name] = n
+				}
 			}
 		}
 		if r.Day != time.Now().UTC().Format(time.DateOnly) {
@@ -275,4 +308,16 @@ func TestExportRefusals(t *testing.T) {
 	if body != strings.Join(exportColumns, ",") {
 		t.Errorf("empty csv %q", body)
 	}
+}
+
+// nonZero returns m without its zero counts, which a breakdown may or may
+// not carry.
+func nonZero(m map[string]uint64) map[string]uint64 {
+	out := map[string]uint64{}
+	for k, n := range m {
+		if n != 0 {
+			out[k] = n
+		}
+	}
+	return out
 }

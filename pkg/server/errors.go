@@ -165,7 +165,26 @@ func (s *server) handleError(c *fiber.Ctx, err error) error {
 		title = "Link disabled"
 		message = "This short link has been disabled by the people who run this service, and no longer leads anywhere."
 	}
-	return s.page(c, status, "error.html", errorPage{Title: title, Message: message})
+	return s.page(c, status, "error.html", errorPage{pageBase: s.errorLayout(c), Title: title, Message: message})
+}
+
+// errorLayout is the layout of an error page, so that an admin keeps the
+// navigation. A bearer token is only taken as already checked: checking it
+// here would count a wrong one twice, or once on a request that the
+// guessing limit has refused.
+func (s *server) errorLayout(c *fiber.Ctx) pageBase {
+	if c.Get(fiber.HeaderAuthorization) != "" {
+		r, ok := c.Locals(principalLocal).(principalResult)
+		if !ok || r.err != nil {
+			return pageBase{}
+		}
+		return pageBase{Admin: r.p.Can(auth.ScopeAdmin), CSRF: s.Auth.FormToken(c.Cookies(sessionCookie))}
+	}
+	b, err := s.layout(c)
+	if err != nil {
+		return pageBase{}
+	}
+	return b
 }
 
 type errorPage struct {

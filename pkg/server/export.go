@@ -8,12 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/darkshare/darkshare/pkg/link"
 	"github.com/darkshare/darkshare/pkg/stats"
+	"github.com/darkshare/darkshare/pkg/track"
 )
 
 // exportRow is one link's counts on one day (or over the period, by=link).
@@ -30,18 +32,91 @@ type exportRow struct {
 	Uniques  uint64       `json:"unique_visitors"`
 	Scanners uint64       `json:"scanners"`
 	Bots     uint64       `json:"bots"`
+	// The breakdowns, as the stats pages show them: previews by app, and
+	// clicks by referrer class, device and in-app browser.
+	PreviewsByApp map[string]uint64 `json:"previews_by_app"`
+	Referrers     map[string]uint64 `json:"referrers"`
+	Devices       map[string]uint64 `json:"devices"`
+	InApp         map[string]uint64 `json:"in_app"`
 }
 
-var exportColumns = []string{"day", "code", "url", "channel", "shares", "previews", "clicks", "unique_visitors", "scanners", "bots"}
+// exportRowOfCounts fills a row's counts from a link's counters.
+func exportRowOfCounts(l link.Link, counts map[stats.Metric]uint64) exportRow {
+	b := stats.BreakdownOf(counts)
+	return exportRow{Code: l.Code, URL: l.URL, Channel: l.Channel, Shares: b.Shares, Previews: b.Previews,
+		Clicks: b.Clicks, Uniques: b.UniqueVisitors, Scanners: b.Scanners, Bots: b.Bots,
+		PreviewsByApp: b.PreviewsByApp, Referrers: b.Referrers, Devices: b.Devices, InApp: b.InApp}
+}
+
+// breakdownColumn is one CSV column of a breakdown: a spreadsheet takes a
+// fixed set of columns better than a row per metric, and the classes come
+// from fixed tables, so every export has the same header. Names no
+// longer in the tables (counted by an older version) fall into "other".
+type breakdownColumn struct {
+	prefix string // of the column's name
+	names  []string
+	of     func(exportRow) map[string]uint64
+}
+
+var breakdownColumns = []breakdownColumn{
+	{"previews_", track.PreviewApps(), func(r exportRow) map[string]uint64 { return r.PreviewsByApp }},
+	{"referrer_", referrerClasses(), func(r exportRow) map[string]uint64 { return r.Referrers }},
+	{"device_", deviceClasses(), func(r exportRow) map[string]uint64 { return r.Devices }},
+	{"in_app_", track.InAppApps(), func(r exportRow) map[string]uint64 { return r.InApp }},
+}
+
+func referrerClasses() []string {
+	var out []string
+	for r := track.RefNone; r <= track.RefOther; r++ {
+		out = append(out, r.String())
+	}
+	return out
+}
+
+func deviceClasses() []string {
+	var out []string
+	for d := track.Desktop; d <= track.Tablet; d++ {
+		out = append(out, d.String())
+	}
+	return out
+}
+
+var exportColumns = func() []string {
+	cols := []string{"day", "code", "url", "channel", "shares", "previews", "clicks", "unique_visitors", "scanners", "bots"}
+	for _, bc := range breakdownColumns {
+		for _, name := range bc.names {
+			cols = append(cols, bc.prefix+name)
+		}
+	}
+	return cols
+}()
 
 func (r exportRow) csv() []string {
 	day := r.Day
 	if day == "" {
 		day = r.From + "/" + r.To
 	}
-	return []string{day, r.Code, r.URL, string(r.Channel),
+	out := make([]string, 0, len(exportColumns))
+	out = append(out, day, r.Code, r.URL, string(r.Channel),
 		strconv.FormatUint(r.Shares, 10), strconv.FormatUint(r.Previews, 10), strconv.FormatUint(r.Clicks, 10),
-		strconv.FormatUint(r.Uniques, 10), strconv.FormatUint(r.Scanners, 10), strconv.FormatUint(r.Bots, 10)}
+		strconv.FormatUint(r.Uniques, 10), strconv.FormatUint(r.Scanners, 10), strconv.FormatUint(r.Bots, 10))
+	for _, bc := range breakdownColumns {
+		counts := bc.of(r)
+		var unknown uint64
+		for name, n := range counts {
+			if !slices.Contains(bc.names, name) {
+				unknown += n
+			}
+		}
+		for _, name := range bc.names {
+			n := counts[name]
+			if name == "other" {
+				n += unknown
+			}
+			out = append(out, strconv.FormatUint(n, 10))
+		}
+	}
+	return out
 }
 
 // rowWriter writes rows in one export format.
@@ -170,9 +245,7 @@ func (s *server) exportRowOf(ctx context.Context, key string, counts map[stats.M
 	if err != nil {
 		return exportRow{}, false, err
 	}
-	b := stats.BreakdownOf(counts)
-	return exportRow{Code: l.Code, URL: l.URL, Channel: l.Channel, Shares: b.Shares, Previews: b.Previews,
-		Clicks: b.Clicks, Uniques: b.UniqueVisitors, Scanners: b.Scanners, Bots: b.Bots}, true, nil
+	return exportRowOfCounts(l, counts), true, nil
 }
 
 func newRowWriter(w io.Writer, format string) rowWriter {
@@ -243,3 +316,59 @@ type ndjsonRows struct{ enc *json.Encoder }
 
 func (n ndjsonRows) row(r exportRow) error { return n.enc.Encode(r) }
 func (n ndjsonRows) end() error            { return nil }
+
+// linkPeriodStats is a link's stats page as JSON: its counts over the
+// page's period, and the days of it with activity.
+type linkPeriodStats struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+	linkStats
+}
+
+// linkStatsExport answers the exports of a link's stats page: the page's
+// period, day by day, as CSV (the columns of the admin's export) or JSON.
+// It takes what the page takes: the admin's session, or the link's key.
+func (s *server) linkStatsExport() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		b, err := s.layout(c)
+		if err != nil {
+			return err
+		}
+		key := c.Query("key")
+		if !b.Admin && key == "" {
+			return errStatsCredentials
+		}
+		format := c.Query("format", "csv")
+		if format != "csv" && format != "json" {
+			return errBadRequestf("format must be csv or json")
+		}
+		l, err := s.linkFor(c, c.Params("code"), key, b.Admin)
+		if err != nil {
+			return err
+		}
+		p, err := period(c)
+		if err != nil {
+			return err
+		}
+		sum, err := s.Stats.Summary(c.UserContext(), l.Code, p)
+		if err != nil {
+			return err
+		}
+		name := fmt.Sprintf("darkshare-%s-%s-%s.%s", l.Code, p.From, p.To, format)
+		c.Set(fiber.HeaderContentType, exportTypes[format])
+		c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`"`)
+		c.Set(fiber.HeaderCacheControl, "private, no-store")
+		if format == "json" {
+			return c.JSON(linkPeriodStats{From: p.From.String(), To: p.To.String(), linkStats: s.linkStats(l, sum)})
+		}
+		out := newRowWriter(c.Response().BodyWriter(), format)
+		for _, d := range sum.Days {
+			row := exportRowOfCounts(l, d.Counts)
+			row.Day = d.Day.String()
+			if err := out.row(row); err != nil {
+				return err
+			}
+		}
+		return out.end()
+	}
+}

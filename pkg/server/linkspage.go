@@ -1,14 +1,18 @@
 package server
 
 import (
+	"cmp"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/darkshare/darkshare/pkg/auth"
 	"github.com/darkshare/darkshare/pkg/link"
+	"github.com/darkshare/darkshare/pkg/stats"
 )
 
 // linksPageData is what links.html shows.
@@ -17,7 +21,12 @@ type linksPageData struct {
 	Search   string
 	Channel  link.Channel
 	Channels []link.Channel
-	Rows     []linkRow
+	Sort     string // "", clicks or created
+	// SortURLs are this search's addresses in each order, by Sort value.
+	SortURLs map[string]string
+	// Truncated says a sorted view stopped at sortedLimit links.
+	Truncated bool
+	Rows      []linkRow
 	// Back is this page's own URL, which the disable forms return to.
 	Back string
 	// NextURL and FirstURL are "" when there is no such page to go to.
@@ -28,7 +37,30 @@ type linksPageData struct {
 type linkRow struct {
 	link.Link
 	ShortURL string
+	// Scheme and Rest are ShortURL cut after "://": the page shows the
+	// rest, which is what a reader tells short links apart by.
+	Scheme, Rest string
+	Clicks       uint64 // in the last clickDays days
 }
+
+func (s *server) linkRow(l link.Link) linkRow {
+	short := s.shortURL(l.Code)
+	scheme, rest, ok := strings.Cut(short, "://")
+	if !ok {
+		scheme, rest = "", short
+	} else {
+		scheme += "://"
+	}
+	return linkRow{Link: l, ShortURL: short, Scheme: scheme, Rest: rest}
+}
+
+// clickDays is the period of the links page's clicks column, which one
+// scan of the counts fills for every row.
+const clickDays = 30
+
+// sortedLimit bounds the links a sorted view reads and shows: sorting
+// needs every matching link, so a search narrows a larger list.
+const sortedLimit = link.MaxListLimit
 
 // linksPage lists links for the admin. Without an admin's credentials it
 // sends the visitor to the login form, which brings them back.
@@ -42,12 +74,98 @@ func (s *server) linksPage() fiber.Handler {
 		if err != nil {
 			return err
 		}
-		page, err := s.Links.List(c.UserContext(), q)
+		order := c.Query("sort")
+		var page link.ListPage
+		truncated := false
+		switch order {
+		case "":
+			page, err = s.Links.List(c.UserContext(), q)
+		case "clicks", "created":
+			page.Links, truncated, err = s.matchingLinks(c, q, sortedLimit)
+		default:
+			return errBadRequestf("sort must be clicks or created")
+		}
 		if err != nil {
 			return err
 		}
-		return s.page(c, fiber.StatusOK, "links.html", s.linksPageData(b, q, page, c.OriginalURL()))
+		clicks, err := s.recentClicks(c)
+		if err != nil {
+			return err
+		}
+		d := s.linksPageData(b, q, page, c.OriginalURL())
+		d.Sort, d.Truncated, d.SortURLs = order, truncated, sortURLs(q)
+		for i := range d.Rows {
+			d.Rows[i].Clicks = clicks[d.Rows[i].Code]
+		}
+		sortRows(d.Rows, order)
+		return s.page(c, fiber.StatusOK, "links.html", d)
 	}
+}
+
+// matchingLinks returns every link q's search and channel select, up to
+// limit; truncated says there were more.
+func (s *server) matchingLinks(c *fiber.Ctx, q link.ListQuery, limit int) (links []link.Link, truncated bool, err error) {
+	q.After, q.Limit = "", link.MaxListLimit
+	for {
+		page, err := s.Links.List(c.UserContext(), q)
+		if err != nil {
+			return nil, false, err
+		}
+		links = append(links, page.Links...)
+		if len(links) > limit {
+			return links[:limit], true, nil
+		}
+		if page.Next == "" {
+			return links, false, nil
+		}
+		q.After = page.Next
+	}
+}
+
+// recentClicks returns the clicks of every link with any in the last
+// clickDays days, by code.
+func (s *server) recentClicks(c *fiber.Ctx) (map[string]uint64, error) {
+	to := today(c)
+	clicks := map[string]uint64{}
+	err := s.Stats.Scan(c.UserContext(), stats.Period{From: to - clickDays + 1, To: to}, func(kc stats.KeyCounts) error {
+		if n := kc.Counts[stats.Clicks]; n > 0 {
+			clicks[kc.Key] += n
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("clicks of the links page: %w", err)
+	}
+	return clicks, nil
+}
+
+// sortRows orders rows by order: most clicks first, or newest first; ties
+// keep the list's order.
+func sortRows(rows []linkRow, order string) {
+	switch order {
+	case "clicks":
+		slices.SortStableFunc(rows, func(a, b linkRow) int { return cmp.Compare(b.Clicks, a.Clicks) })
+	case "created":
+		slices.SortStableFunc(rows, func(a, b linkRow) int { return b.CreatedAt.Compare(a.CreatedAt) })
+	}
+}
+
+// sortURLs are the addresses of q's first page in each order.
+func sortURLs(q link.ListQuery) map[string]string {
+	q.After = ""
+	out := map[string]string{}
+	for _, order := range []string{"", "clicks", "created"} {
+		u := linksURL(q)
+		if order != "" {
+			sep := "?"
+			if strings.Contains(u, "?") {
+				sep = "&"
+			}
+			u += sep + "sort=" + order
+		}
+		out[order] = u
+	}
+	return out
 }
 
 func (s *server) linksPageData(b pageBase, q link.ListQuery, page link.ListPage, self string) linksPageData {
@@ -57,7 +175,7 @@ func (s *server) linksPageData(b pageBase, q link.ListQuery, page link.ListPage,
 		Filtered: q.Search != "" || q.Channel != "",
 	}
 	for i, l := range page.Links {
-		d.Rows[i] = linkRow{Link: l, ShortURL: s.shortURL(l.Code)}
+		d.Rows[i] = s.linkRow(l)
 	}
 	if page.Next != "" {
 		next := q
@@ -188,5 +306,103 @@ func (s *server) listLinks() fiber.Handler {
 			out.Links[i] = s.linkInfo(l)
 		}
 		return c.JSON(out)
+	}
+}
+
+// linksPageCreate is the links page's form that mints a URL's links for the
+// channels ticked, then shows them. csrfProtect in front has checked the
+// form's token.
+func (s *server) linksPageCreate() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		admin, err := s.formAdmin(c)
+		if err != nil {
+			return err
+		}
+		if !admin {
+			return c.Redirect("/login?next=/links", fiber.StatusSeeOther)
+		}
+		var channels []string
+		for _, ch := range c.Request().PostArgs().PeekMulti("channel") {
+			channels = append(channels, string(ch))
+		}
+		if len(channels) == 0 {
+			return errBadRequestf("tick at least one channel")
+		}
+		target, _, err := s.Links.Mint(c.UserContext(), link.MintRequest{URL: c.FormValue("url"), Channels: channels, Trusted: true})
+		if err != nil {
+			return err
+		}
+		return c.Redirect(linksURL(link.ListQuery{Search: target}), fiber.StatusSeeOther)
+	}
+}
+
+// bulkDisablePage is the confirmation of a bulk disable.
+type bulkDisablePage struct {
+	pageBase
+	Search  string
+	Channel link.Channel
+	Count   int
+	Sample  []linkRow // the first few
+	Changed bool      // the search's results changed since the last confirmation
+	Back    string
+}
+
+// bulkSample is how many of the links a confirmation lists.
+const bulkSample = 10
+
+// linksPageDisableAll disables every link a search selects, in two steps:
+// the first post shows how many and asks; the second, which carries that
+// count, disables them if the search still selects as many, and asks again
+// otherwise. A search or a channel is required: the button never disables
+// every link at once. It reads at most sortedLimit links.
+func (s *server) linksPageDisableAll() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		admin, err := s.formAdmin(c)
+		if err != nil {
+			return err
+		}
+		if !admin {
+			return c.Redirect("/login?next=/links", fiber.StatusSeeOther)
+		}
+		q := link.ListQuery{Search: c.FormValue("q")}
+		if v := c.FormValue("channel"); v != "" {
+			if q.Channel, err = link.ParseChannel(v); err != nil {
+				return err
+			}
+		}
+		if strings.TrimSpace(q.Search) == "" && q.Channel == "" {
+			return errBadRequestf("search for the links to disable first: disabling every link at once is not offered")
+		}
+		links, truncated, err := s.matchingLinks(c, q, sortedLimit)
+		if err != nil {
+			return err
+		}
+		if truncated {
+			return errBadRequestf("the search selects more than %d links; narrow it", sortedLimit)
+		}
+		var active []link.Link
+		for _, l := range links {
+			if !l.Disabled {
+				active = append(active, l)
+			}
+		}
+		confirmed := c.FormValue("confirm")
+		if confirmed != strconv.Itoa(len(active)) || len(active) == 0 {
+			page := bulkDisablePage{
+				pageBase: pageBase{Admin: true, CSRF: s.Auth.FormToken(c.Cookies(sessionCookie))},
+				Search:   q.Search, Channel: q.Channel, Count: len(active), Changed: confirmed != "",
+				Back: linksURL(link.ListQuery{Search: q.Search, Channel: q.Channel}),
+			}
+			for _, l := range active[:min(bulkSample, len(active))] {
+				page.Sample = append(page.Sample, s.linkRow(l))
+			}
+			return s.page(c, fiber.StatusOK, "disable.html", page)
+		}
+		for _, l := range active {
+			if _, err := s.Links.SetDisabled(c.UserContext(), l.Code, true); err != nil {
+				return err
+			}
+		}
+		return c.Redirect(linksURL(link.ListQuery{Search: q.Search, Channel: q.Channel}), fiber.StatusSeeOther)
 	}
 }

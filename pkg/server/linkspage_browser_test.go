@@ -155,3 +155,94 @@ func TestBrowserPlantedCSRFCookieCannotDisableLinks(t *testing.T) {
 		t.Fatalf("the page's own form did not disable the link: %d", got)
 	}
 }
+
+// The links page's tools, as the admin uses them: create a page's links,
+// copy a short link, sort by clicks, and disable a search's links after
+// confirming; quiet rows, and short links on one line.
+func TestBrowserLinksPageTools(t *testing.T) {
+	env, ctx := startWithBrowser(t)
+	for i := range 3 {
+		mintOverHTTP(t, env, fmt.Sprintf("https://news.example.org/2024/05/a-long-section-name/story-%d?id=%d", i, i), "email", "sms")
+	}
+	other := mintOverHTTP(t, env, "https://b.example.com/other", "email", "whatsapp")
+	busy := byChannel(t, other, "whatsapp")
+	clickOverHTTP(t, busy.ShortURL, other.URL, 4)
+	problems := watchConsole(t, ctx)
+	allowClipboard(t, ctx, env.base)
+
+	run(t, ctx, chromedp.EmulateViewport(1366, 768), chromedp.Navigate(env.base+"/links"))
+	logIn(t, ctx, env.token)
+	// Login from the links page comes back to it.
+	run(t, ctx, chromedp.WaitVisible(chromedp.CSS("table.links")))
+
+	// Create: the form mints the ticked channels and shows them.
+	run(t, ctx,
+		chromedp.Click(chromedp.CSS("details.create summary")),
+		chromedp.SendKeys(chromedp.ID("create-url"), "https://b.example.com/new-story"),
+		chromedp.Click(chromedp.CSS(`.links-create input[value="sms"]`)), // untick two
+		chromedp.Click(chromedp.CSS(`.links-create input[value="qr"]`)),
+		chromedp.Click(chromedp.CSS(".links-create button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("a.links-clear")),
+	)
+	if rows := linkRows(t, ctx); len(rows) != 6 || strings.Contains(strings.Join(rows, "\n"), " sms ") {
+		t.Errorf("after creating links for every channel but sms and qr: rows %q", rows)
+	}
+
+	// Copy: the button puts the row's short link on the clipboard.
+	run(t, ctx, chromedp.Navigate(env.base+"/links?sort=clicks"), chromedp.WaitVisible(chromedp.CSS("table.links")))
+	first := get(t, ctx, chromedp.Evaluate[string](`document.querySelector("table.links tbody tr").id`))
+	if first != "link-"+busy.Code {
+		t.Errorf("most clicks first: the first row is %s, want link-%s", first, busy.Code)
+	}
+	if got := get(t, ctx, chromedp.Text(chromedp.CSS("#link-"+busy.Code+" td.clicks"))); got != "4" {
+		t.Errorf("clicks column of the busy link: %q, want 4", got)
+	}
+	run(t, ctx,
+		chromedp.Click(chromedp.CSS("#link-"+busy.Code+" button.copy")),
+		chromedp.WaitVisible(chromedp.CSS("#link-"+busy.Code+" button.copy")),
+	)
+	if got := readClipboard(t, ctx); got != busy.ShortURL {
+		t.Errorf("clipboard after Copy: %q, want %q", got, busy.ShortURL)
+	}
+	if got := get(t, ctx, chromedp.Text(chromedp.CSS("#link-"+busy.Code+" button.copy"))); !strings.HasPrefix(got, "Copied") {
+		t.Errorf("the copy button says %q, want Copied", got)
+	}
+	// One line per short link, and no red button on the rows.
+	if n := get(t, ctx, chromedp.Evaluate[int](`[...document.querySelectorAll("table.links code.short")].filter(c => c.getClientRects().length !== 1 || c.getBoundingClientRect().height > 30).length`)); n != 0 {
+		t.Errorf("%d short links wrap", n)
+	}
+	if red := get(t, ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("table.links button")].map(b => getComputedStyle(b).backgroundColor).filter(c => c === "rgb(166, 27, 27)")`)); len(red) != 0 {
+		t.Errorf("%d red buttons on the rows", len(red))
+	}
+	checkLaptopLayout(t, ctx)
+	saveScreenshot(t, ctx, "links-tools.png")
+
+	// Bulk disable of a search: asked first, then exactly its links.
+	run(t, ctx,
+		chromedp.Navigate(env.base+"/links?q=a-long-section-name&channel=email"),
+		chromedp.Click(chromedp.CSS("form.links-bulk button")),
+		chromedp.WaitVisible(chromedp.ID("bulk-count")),
+	)
+	if got := get(t, ctx, chromedp.Text(chromedp.ID("bulk-count"))); !strings.HasPrefix(got, "Disable 3 active links") {
+		t.Errorf("confirmation: %q", got)
+	}
+	saveScreenshot(t, ctx, "links-bulk-confirm.png")
+	run(t, ctx,
+		chromedp.Click(chromedp.CSS("form.bulk-confirm button")),
+		chromedp.WaitVisible(chromedp.CSS("table.links")),
+	)
+	status := get(t, ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("table.links tbody .status")].map(td => td.textContent)`))
+	if fmt.Sprint(status) != "[Disabled Disabled Disabled]" {
+		t.Errorf("after the bulk disable the search's links are %q", status)
+	}
+	if resp, _ := env.do(t, http.MethodGet, "/"+busy.Code, "", nil); resp.StatusCode != http.StatusFound {
+		t.Errorf("a link outside the search answers %d, want 302", resp.StatusCode)
+	}
+	run(t, ctx, chromedp.Navigate(env.base+"/links?q=a-long-section-name&channel=sms"), chromedp.WaitVisible(chromedp.CSS("table.links")))
+	if rows := linkRows(t, ctx); len(rows) != 3 || strings.Contains(strings.Join(rows, ""), "Disabled") {
+		t.Errorf("the sms links of the same pages were touched: %q", rows)
+	}
+	for _, p := range problems() {
+		t.Errorf("browser reported: %s", p)
+	}
+}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"html"
@@ -9,7 +10,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/darkshare/darkshare/pkg/link"
 	"github.com/darkshare/darkshare/store/storetest"
 )
 
@@ -138,7 +141,8 @@ func TestLinksPageListsSearchesAndFilters(t *testing.T) {
 	v = linksGet(t, env, session, "/links?q=story-1")
 	l := codes["news.example.org/Story-1 email"]
 	for _, want := range []string{
-		`<code class="short">https://s.test/` + l + `</code>`,
+		`<code class="short"><span class="scheme">https://</span>s.test/` + l + `</code>`,
+		`data-copy="https://s.test/` + l + `"`,
 		`href="https://news.example.org/Story-1"`,
 		`<a href="/stats/` + l + `" class="stats">`,
 		`<td class="status">Active</td>`,
@@ -351,5 +355,171 @@ func TestLinksJSON(t *testing.T) {
 	}
 	if resp, body := env.do(t, http.MethodPut, "/api/v1/links", "", env.bearer()); resp.StatusCode != http.StatusMethodNotAllowed || !strings.Contains(body, "method_not_allowed") {
 		t.Errorf("PUT /api/v1/links: %d %s, want 405", resp.StatusCode, body)
+	}
+}
+
+// linksForm posts form to path as the admin of session, with the CSRF
+// field of the links page.
+func linksForm(t *testing.T, env *testEnv, session, path string, form url.Values) (*http.Response, string) {
+	t.Helper()
+	form.Set("csrf", linksGet(t, env, session, "/links").csrf)
+	return env.do(t, http.MethodPost, path, form.Encode(), header{"Content-Type": "application/x-www-form-urlencoded", "Cookie": session})
+}
+
+func TestLinksPageCreatesLinks(t *testing.T) {
+	env := newTestEnv(t, storetest.MustOpen(t), "https://s.test")
+	session := linksAdmin(t, env)
+	resp, _ := linksForm(t, env, session, "/links", url.Values{"url": {"https://elsewhere.test/story#top"}, "channel": {"email", "qr"}})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/links?q="+url.QueryEscape("https://elsewhere.test/story") {
+		t.Fatalf("create: %d to %q, want the new links' search", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	v := linksGet(t, env, session, resp.Header.Get("Location"))
+	if len(v.codes) != 2 || !strings.Contains(v.body, ">email<") || !strings.Contains(v.body, ">qr<") {
+		t.Errorf("after creating email and qr links: rows %q", v.codes)
+	}
+	for _, tt := range []struct {
+		form url.Values
+		want int
+	}{
+		{url.Values{"url": {"https://elsewhere.test/x"}}, http.StatusBadRequest}, // no channel
+		{url.Values{"url": {"not a url"}, "channel": {"email"}}, http.StatusBadRequest},
+		{url.Values{"url": {"https://blocked.test/x"}, "channel": {"email"}}, http.StatusForbidden},
+	} {
+		if resp, _ := linksForm(t, env, session, "/links", tt.form); resp.StatusCode != tt.want {
+			t.Errorf("create %v: %d, want %d", tt.form, resp.StatusCode, tt.want)
+		}
+	}
+	// Without the form's token, or without a session, nothing is minted.
+	form := header{"Content-Type": "application/x-www-form-urlencoded", "Cookie": session}
+	if resp, _ := env.do(t, http.MethodPost, "/links", "url=https%3A%2F%2Fother.test%2F&channel=sms", form); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("create without the CSRF token: %d, want 403", resp.StatusCode)
+	}
+	if v := linksGet(t, env, session, "/links?q=other.test"); len(v.codes) != 0 {
+		t.Errorf("a refused post minted %q", v.codes)
+	}
+}
+
+func TestLinksPageClicksAndSorts(t *testing.T) {
+	env := newTestEnv(t, storetest.MustOpen(t), "https://s.test")
+	session := linksAdmin(t, env)
+	codes := linksFixture(t, env)
+	busy, quiet := codes["b.example.com/x sms"], codes["a.example.com/x email"]
+	for range 3 {
+		env.do(t, http.MethodGet, "/"+busy, "", nil)
+	}
+	env.do(t, http.MethodGet, "/"+quiet, "", nil)
+	v := linksGet(t, env, session, "/links?sort=clicks")
+	if len(v.codes) != 10 || v.codes[0] != busy || v.codes[1] != quiet {
+		t.Errorf("by clicks: %q, want %s then %s first", v.codes, busy, quiet)
+	}
+	if !regexp.MustCompile(`<tr id="link-` + busy + `"[^>]*>[\s\S]*?<td class="num clicks">3</td>`).MatchString(v.body) {
+		t.Errorf("the busy link's row does not show its 3 clicks")
+	}
+	// Newest first (links minted in the same second tie, and keep the
+	// list's order; sortRows's own test tells them apart).
+	v = linksGet(t, env, session, "/links?sort=created&q=example.org")
+	var last time.Time
+	for i, code := range v.codes {
+		l, err := env.links.Get(context.Background(), code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i > 0 && l.CreatedAt.After(last) {
+			t.Errorf("newest first: %s, created %s, after one created %s", code, l.CreatedAt, last)
+		}
+		last = l.CreatedAt
+	}
+	if len(v.codes) != 4 {
+		t.Errorf("newest first of the search: %q, want its 4 links", v.codes)
+	}
+	if resp, _ := env.do(t, http.MethodGet, "/links?sort=size", "", header{"Cookie": session}); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("sort=size: %d, want 400", resp.StatusCode)
+	}
+}
+
+// Bulk disable asks first, then disables exactly the links of the search,
+// and asks again if the search's results changed in between.
+func TestLinksPageDisablesASearchInBulk(t *testing.T) {
+	env := newTestEnv(t, storetest.MustOpen(t), "https://s.test")
+	session := linksAdmin(t, env)
+	codes := linksFixture(t, env)
+	search := url.Values{"q": {"news.example.org"}, "channel": {"email"}}
+	resp, page := linksForm(t, env, session, "/links/disable-all", search)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, "Disable <strong>2</strong> active links") || !strings.Contains(page, `name="confirm" value="2"`) {
+		t.Fatalf("first post: %d, want a confirmation of 2 links:\n%s", resp.StatusCode, page)
+	}
+	for _, l := range []string{"news.example.org/Story-1 email", "news.example.org/story-2 email"} {
+		if !strings.Contains(page, codes[l]) {
+			t.Errorf("the confirmation does not list %s", l)
+		}
+	}
+	for code, status := range env.statuses(t, codes) {
+		if status != http.StatusFound {
+			t.Fatalf("asking disabled %s", code)
+		}
+	}
+	// A link minted in between changes the count: asked again, nothing done.
+	env.mint(t, `{"url":"https://news.example.org/story-3","channels":["email"]}`, env.bearer())
+	confirm := url.Values{"q": search["q"], "channel": search["channel"], "confirm": {"2"}}
+	resp, page = linksForm(t, env, session, "/links/disable-all", confirm)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, "changed since you were asked") || !strings.Contains(page, `name="confirm" value="3"`) {
+		t.Fatalf("a stale confirmation: %d, want to be asked again for 3", resp.StatusCode)
+	}
+	confirm.Set("confirm", "3")
+	resp, _ = linksForm(t, env, session, "/links/disable-all", confirm)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/links?channel=email&q=news.example.org" {
+		t.Fatalf("confirmed: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	for name, code := range codes {
+		want := http.StatusFound
+		if strings.HasPrefix(name, "news.example.org/") && strings.HasSuffix(name, " email") {
+			want = http.StatusGone
+		}
+		if resp, _ := env.do(t, http.MethodGet, "/"+code, "", nil); resp.StatusCode != want {
+			t.Errorf("%s answers %d, want %d", name, resp.StatusCode, want)
+		}
+	}
+	// No search: refused, so one click can never disable every link.
+	if resp, _ := linksForm(t, env, session, "/links/disable-all", url.Values{"confirm": {"10"}}); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("bulk disable without a search: %d, want 400", resp.StatusCode)
+	}
+	// Without the form's token: refused.
+	form := header{"Content-Type": "application/x-www-form-urlencoded", "Cookie": session}
+	if resp, _ := env.do(t, http.MethodPost, "/links/disable-all", "q=example.com&confirm=6", form); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("bulk disable without the CSRF token: %d, want 403", resp.StatusCode)
+	}
+}
+
+// statuses follows each code once and returns the answers' statuses.
+func (e *testEnv) statuses(t *testing.T, codes map[string]string) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	for _, code := range codes {
+		resp, _ := e.do(t, http.MethodGet, "/"+code, "", nil)
+		out[code] = resp.StatusCode
+	}
+	return out
+}
+
+func TestSortRows(t *testing.T) {
+	at := func(sec int64) time.Time { return time.Unix(sec, 0) }
+	rows := func() []linkRow {
+		return []linkRow{
+			{Link: link.Link{Code: "a", CreatedAt: at(2)}, Clicks: 1},
+			{Link: link.Link{Code: "b", CreatedAt: at(3)}, Clicks: 0},
+			{Link: link.Link{Code: "c", CreatedAt: at(1)}, Clicks: 5},
+			{Link: link.Link{Code: "d", CreatedAt: at(3)}, Clicks: 1},
+		}
+	}
+	for order, want := range map[string]string{"": "abcd", "clicks": "cadb", "created": "bdac"} {
+		r := rows()
+		sortRows(r, order)
+		var got string
+		for _, row := range r {
+			got += row.Code
+		}
+		if got != want {
+			t.Errorf("sort %q: %s, want %s", order, got, want)
+		}
 	}
 }

@@ -64,9 +64,12 @@ func (s *server) routes(app *fiber.App) {
 	app.Post("/login", forms, s.login())
 	app.Post("/logout", forms, s.logout())
 	app.Get("/stats/:code", s.linkStatsPage())
+	app.Get("/stats/:code/export", s.linkStatsExport())
 	app.Get("/dashboard", s.dashboard())
 	app.Get("/dashboard/page", s.pageReport())
 	app.Get("/links", s.linksPage())
+	app.Post("/links", forms, s.linksPageCreate())
+	app.Post("/links/disable-all", forms, s.linksPageDisableAll())
 	app.Post("/links/:code/disabled", forms, s.linksPageSetDisabled())
 	app.Get(DemoPath, s.demo())
 

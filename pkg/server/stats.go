@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"html/template"
 	"net/url"
 	"slices"
 	"time"
@@ -61,11 +62,22 @@ func (s *server) linkStatsJSON() fiber.Handler {
 	}
 }
 
-// statsFor returns a link and its counts if the caller may read all stats
-// (reader) or holds the link's stats key; otherwise errNoStats, whether or
-// not the code exists. A key is a credential: a wrong one, or one for a
-// code that does not exist, counts against the guessing limit.
+// statsFor returns a link and its counts over its lifetime, as linkFor
+// allows.
 func (s *server) statsFor(c *fiber.Ctx, code, key string, reader bool) (link.Link, stats.Summary, error) {
+	l, err := s.linkFor(c, code, key, reader)
+	if err != nil {
+		return link.Link{}, stats.Summary{}, err
+	}
+	sum, err := s.Stats.Summary(c.UserContext(), l.Code, lifetime(l, requestTime(c)))
+	return l, sum, err
+}
+
+// linkFor returns a link if the caller may read all stats (reader) or
+// holds the link's stats key; otherwise errNoStats, whether or not the
+// code exists. A key is a credential: a wrong one, or one for a code that
+// does not exist, counts against the guessing limit.
+func (s *server) linkFor(c *fiber.Ctx, code, key string, reader bool) (link.Link, error) {
 	var l link.Link
 	find := func() error {
 		var err error
@@ -85,10 +97,9 @@ func (s *server) statsFor(c *fiber.Ctx, code, key string, reader bool) (link.Lin
 		err = s.credential(c, find)
 	}
 	if err != nil {
-		return link.Link{}, stats.Summary{}, err
+		return link.Link{}, err
 	}
-	sum, err := s.Stats.Summary(c.UserContext(), l.Code, lifetime(l, requestTime(c)))
-	return l, sum, err
+	return l, nil
 }
 
 // lifetime is every day a link can have counts on, from its creation to now,
@@ -182,8 +193,9 @@ func (s *server) viewsOf(c *fiber.Ctx, page string, period stats.Period) (stats.
 	return stats.ViewBreakdownOf(sum.Totals), nil
 }
 
-// linkStatsPage is the HTML view of linkStatsJSON. Without credentials it
-// sends the visitor to the login form, which brings them back.
+// linkStatsPage is the HTML view of linkStatsJSON, for a period. Without
+// credentials it sends the visitor to the login form, which brings them
+// back.
 func (s *server) linkStatsPage() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		b, err := s.layout(c)
@@ -194,11 +206,27 @@ func (s *server) linkStatsPage() fiber.Handler {
 		if !b.Admin && key == "" {
 			return c.Redirect("/login?next="+url.QueryEscape(c.OriginalURL()), fiber.StatusSeeOther)
 		}
-		l, sum, err := s.statsFor(c, c.Params("code"), key, b.Admin)
+		l, err := s.linkFor(c, c.Params("code"), key, b.Admin)
 		if err != nil {
 			return err
 		}
-		return s.page(c, fiber.StatusOK, "stats.html", s.statsPage(b, l, sum, today(c)))
+		p, err := period(c)
+		if err != nil {
+			return err
+		}
+		sum, err := s.Stats.Summary(c.UserContext(), l.Code, p)
+		if err != nil {
+			return err
+		}
+		prev, err := s.Stats.Summary(c.UserContext(), l.Code, previous(p))
+		if err != nil {
+			return err
+		}
+		choice := choiceOf(c, p)
+		if !b.Admin {
+			choice.Key = key
+		}
+		return s.page(c, fiber.StatusOK, "stats.html", s.statsPage(b, l, choice, p, sum, prev))
 	}
 }
 
@@ -206,37 +234,39 @@ type statsPage struct {
 	pageBase
 	Link            link.Link
 	ShortURL, QRURL string
+	Choice          periodChoice
 	stats.Breakdown
-	Last7, Today uint64 // clicks
-	Chart        chart
-	PastedIn     []shareBar // previews by app
-	Referrers    []shareBar
-	Devices      []shareBar
-	InApp        []shareBar
-	Days         []dayStats // newest first
+	Changes   funnelChanges
+	Chart     dayChart
+	PastedIn  []shareBar // previews by app
+	Referrers []shareBar
+	Devices   []shareBar
+	InApp     []shareBar
+	Days      []dayStats // newest first
+	// Export is the query of the page's exports: the period, and the key
+	// of a visitor who came with one.
+	Export template.URL
 }
 
-func (s *server) statsPage(b0 pageBase, l link.Link, sum stats.Summary, today stats.Day) statsPage {
+func (s *server) statsPage(b0 pageBase, l link.Link, choice periodChoice, p stats.Period, sum, prev stats.Summary) statsPage {
 	b := stats.BreakdownOf(sum.Totals)
-	p := statsPage{
+	out := statsPage{
 		// The page's own origin, not BaseURL: the CSP allows images from 'self'
 		// only, and an admin may reach the page under another name.
 		pageBase: b0, Link: l, ShortURL: s.shortURL(l.Code), QRURL: "/" + l.Code + "/qr.png",
-		Breakdown: b,
-		PastedIn:  shareBars(b.PreviewsByApp), Referrers: shareBars(b.Referrers),
+		Choice: choice, Breakdown: b,
+		Changes:  changesOf(b, stats.BreakdownOf(prev.Totals), previous(p)),
+		PastedIn: shareBars(b.PreviewsByApp), Referrers: referrerBars(b.Referrers),
 		Devices: shareBars(b.Devices), InApp: shareBars(b.InApp),
+		Chart:  newDayChart(linkDays(l, sum.Days, p), dailyTotals(linkDays(l, prev.Days, previous(p)))),
+		Export: choice.Query,
 	}
-	perDay := make(map[stats.Day]uint64, len(sum.Days))
+	if choice.Key != "" {
+		out.Export += template.URL("&key=" + url.QueryEscape(choice.Key))
+	}
 	for _, d := range sum.Days {
-		n := d.Counts[stats.Clicks]
-		perDay[d.Day] = n
-		if d.Day > today-7 {
-			p.Last7 += n
-		}
-		p.Days = append(p.Days, newDayStats(d))
+		out.Days = append(out.Days, newDayStats(d))
 	}
-	p.Today = perDay[today]
-	slices.Reverse(p.Days)
-	p.Chart = dayChart(perDay, today, 30)
-	return p
+	slices.Reverse(out.Days)
+	return out
 }

@@ -117,7 +117,7 @@ func TestStatsPage(t *testing.T) {
 	hostile := `https://news.example.org/"><script>alert(1)</script>`
 	body, _ := json.Marshal(map[string]any{"url": hostile, "channels": []string{"email"}})
 	l := env.mint(t, string(body), env.bearer()).Links[0]
-	env.do(t, http.MethodGet, "/"+l.Code, "", nil)
+	env.do(t, http.MethodGet, "/"+l.Code, "", header{"Referer": "https://web.whatsapp.com/"})
 	path := "/stats/" + l.Code + "?key=" + statsKeyOf(t, l)
 
 	resp, page := env.do(t, http.MethodGet, path, "", nil)
@@ -127,10 +127,16 @@ func TestStatsPage(t *testing.T) {
 	if strings.Contains(page, "<script>") {
 		t.Fatal("the target URL reached the page unescaped")
 	}
-	for _, want := range []string{`<span class="n" id="clicks-total">1</span>`, `class="bar"`, "/" + l.Code + "/qr.png", "%3Cscript%3E"} {
+	for _, want := range []string{`<span class="n" id="clicks-total">1</span>`, `class="bar"`, "/" + l.Code + "/qr.png", "%3Cscript%3E",
+		"<td>chat apps (WhatsApp Web, Telegram Web, …)</td>"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q", want)
 		}
+	}
+	// The referrer class of chat apps' web versions is not named like the
+	// Messenger channel.
+	if strings.Contains(page, "<td>messenger</td>") {
+		t.Error("the referrer class shows as messenger, like the Messenger channel")
 	}
 	for h, want := range map[string]string{
 		"Content-Security-Policy": "default-src 'none'",
@@ -223,9 +229,30 @@ func TestLoginSessionOpensStatsPages(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("after logout the old session still works: %d", resp.StatusCode)
 	}
-	resp, _ = post("token=" + url.QueryEscape(env.token) + "&next=//evil.test/x")
-	if resp.Header.Get("Location") != "/" {
-		t.Errorf("login redirected off-site to %q", resp.Header.Get("Location"))
+	// Without a page to go back to, or with one off this site, the admin
+	// lands on the dashboard.
+	for _, next := range []string{"", "/", "//evil.test/x", "https://evil.test/"} {
+		resp, _ = post("token=" + url.QueryEscape(env.token) + "&next=" + url.QueryEscape(next))
+		if resp.Header.Get("Location") != "/dashboard" {
+			t.Errorf("login with next %q redirected to %q, want /dashboard", next, resp.Header.Get("Location"))
+		}
+	}
+}
+
+// An error page shown to the admin keeps the navigation; to anyone else it
+// shows none.
+func TestErrorPagesKeepTheNavigation(t *testing.T) {
+	env := newTestEnv(t, storetest.MustOpen(t), "https://s.test")
+	session := header{"Cookie": linksAdmin(t, env)}
+	for _, path := range []string{"/nosuchcode", "/stats/nosuchcode", "/dashboard?days=abc"} {
+		resp, page := env.do(t, http.MethodGet, path, "", session)
+		if resp.StatusCode < 400 || !strings.Contains(page, `<nav class="admin-nav">`) || !strings.Contains(page, "Log out") {
+			t.Errorf("%s as the admin: %d, without the navigation:\n%s", path, resp.StatusCode, page)
+		}
+		resp, page = env.do(t, http.MethodGet, path, "", nil)
+		if resp.StatusCode < 300 || strings.Contains(page, "admin-nav") {
+			t.Errorf("%s anonymously: %d, or the admin's navigation shown", path, resp.StatusCode)
+		}
 	}
 }
 

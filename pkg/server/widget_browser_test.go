@@ -15,6 +15,7 @@ import (
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -685,6 +686,67 @@ func TestBrowserWidgetDemoPage(t *testing.T) {
 	)
 	saveScreenshot(t, ctx, "widget-demo.png")
 	for _, p := range problems() {
+		t.Errorf("browser reported: %s", p)
+	}
+}
+
+// While share.css loads, the widget's buttons take their place but are
+// not seen, so the site's own button styles never flash; they show, styled,
+// once it has loaded.
+func TestBrowserWidgetHiddenUntilStyled(t *testing.T) {
+	ctx := newBrowser(t)
+	t.Cleanup(func() { _ = chromedp.Cancel(ctx) })
+	gate := make(chan struct{})
+	mux := http.NewServeMux()
+	for _, name := range []string{"share.js", "share.css"} {
+		body, err := fs.ReadFile(static.FS, "widget/"+name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mux.HandleFunc("GET /static/"+name, func(w http.ResponseWriter, r *http.Request) {
+			if name == "share.css" {
+				select { // held until the test has looked
+				case <-gate:
+				case <-r.Context().Done():
+					return
+				}
+			}
+			http.ServeContent(w, r, name, time.Time{}, strings.NewReader(string(body)))
+		})
+	}
+	mux.HandleFunc("POST /api/v1/links", func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
+	site := startArticleSite(t, "", mux)
+	opened := false
+	open := func() {
+		if !opened {
+			opened = true
+			close(gate)
+		}
+	}
+	t.Cleanup(open) // before the site closes, which waits for its handlers
+
+	problems := watchConsole(t, ctx)
+	run(t, ctx, chromedp.EmulateViewport(1280, 800))
+	// The protocol's own navigation, which returns once the page is on its
+	// way; chromedp.Navigate would wait for the held stylesheet.
+	if _, err := chromedp.Call(ctx, page.Navigate, page.NavigateParams{URL: site.article}); err != nil {
+		t.Fatal(err)
+	}
+	run(t, ctx, chromedp.Poll[chromedp.Void](`!!document.querySelector("#share-main .darkshare")`, chromedp.WithPollingTimeout(5*time.Second)))
+	const shown = `[...document.querySelectorAll(".darkshare__btn")].filter(b => !b.hidden && getComputedStyle(b).visibility === "visible").length`
+	if n := get(t, ctx, chromedp.Evaluate[int](shown)); n != 0 {
+		t.Errorf("%d buttons are seen before share.css has loaded", n)
+	}
+	if h := get(t, ctx, chromedp.Evaluate[float64](`document.querySelector("#share-main .darkshare").getBoundingClientRect().height`)); h == 0 {
+		t.Error("the hidden widget takes no room: the page will jump when it shows")
+	}
+	open()
+	run(t, ctx, chromedp.Poll[chromedp.Void](shown+` > 0`, chromedp.WithPollingTimeout(5*time.Second)))
+	// Shown with its own style: the buttons' pill shape.
+	if r := get(t, ctx, chromedp.Evaluate[string](`getComputedStyle(document.querySelector("#share-main .darkshare__btn:not([hidden])")).borderTopLeftRadius`)); r != "999px" {
+		t.Errorf("shown before share.css applied: border radius %q", r)
+	}
+	for _, p := range widgetProblems(problems()) {
 		t.Errorf("browser reported: %s", p)
 	}
 }

@@ -140,7 +140,7 @@
     if (b.dataset.code && !(ch === "qr" && w.qr.hidden)) beacon(b.dataset.code);
   };
 
-  const render = (root) => {
+  const render = (root, ready) => {
     const d = root.dataset;
     const t = T[/^fr/i.test(d.lang || document.documentElement.lang) ? "fr" : "en"];
     const canon = document.querySelector('link[rel~="canonical"][href]');
@@ -189,6 +189,11 @@
       if (!toMint.includes("copy")) toMint.push("copy");
     }
     update(w);
+    // Hidden, not display:none: the buttons keep their place, and the
+    // page does not jump when they show. A style property, which the
+    // host's CSP allows where a style attribute would not be.
+    group.style.visibility = "hidden";
+    ready.then(() => group.style.removeProperty("visibility"));
     root.textContent = ""; // drops any no-script fallback the site put there
     root.appendChild(group);
     root.dataset.darkshareState = "pending";
@@ -225,19 +230,32 @@
     } catch (err) { debug(err); }
   };
 
+  // Resolves once share.css has loaded, failed, or taken 3 s: until then
+  // the buttons stay invisible, so the site's own button styles never
+  // flash. A failure shows them unstyled, which beats not at all.
+  let styled;
+  const stylesheet = () => styled || (styled = new Promise((resolve) => {
+    const css = BASE + "/static/share.css";
+    let link = BASE && document.querySelector(`link[href="${CSS.escape(css)}"]`);
+    if (!BASE || (link && link.sheet)) return resolve();
+    if (!link) {
+      // First in <head>, so the site's own stylesheets, later, override ours.
+      link = document.head.insertBefore(set(el("link"), { rel: "stylesheet", href: css }), document.head.firstChild);
+    }
+    link.addEventListener("load", resolve, { once: true });
+    link.addEventListener("error", resolve, { once: true });
+    setTimeout(resolve, 3000);
+  }));
+
   const init = (root = document) => {
     try {
       const found = [...root.querySelectorAll("[data-darkshare]")].filter((x) => !seen.has(x));
       if (root.matches && root.matches("[data-darkshare]") && !seen.has(root)) found.unshift(root);
       if (!found.length) return;
-      // First in <head>, so the site's own stylesheets, later, override ours.
-      const css = BASE + "/static/share.css";
-      if (BASE && !document.querySelector(`link[href="${CSS.escape(css)}"]`)) {
-        document.head.prepend(set(el("link"), { rel: "stylesheet", href: css }));
-      }
+      const ready = stylesheet();
       found.forEach((x) => {
         seen.add(x);
-        try { render(x); } catch (e) { debug(e); }
+        try { render(x, ready); } catch (e) { debug(e); }
       });
     } catch (e) { debug(e); }
   };
