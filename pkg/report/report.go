@@ -20,9 +20,12 @@ type Counts interface {
 	Scan(ctx context.Context, period stats.Period, fn func(stats.KeyCounts) error) error
 }
 
-// Links tells what a code is.
+// Links tells what a code is, and the page a link's target shows.
 type Links interface {
 	Get(ctx context.Context, code string) (link.Link, error)
+	// PageOf returns the page address of a target: the key of its
+	// page's views.
+	PageOf(target string) string
 }
 
 // Report is a period's dark-social report.
@@ -57,7 +60,8 @@ type DayClicks struct {
 	Total    uint64
 }
 
-// PageRow is one page: its links' funnels added up, and its page views.
+// PageRow is one page, by its page address (Links.PageOf): its links'
+// funnels added up, and its page views.
 type PageRow struct {
 	URL string
 	stats.Breakdown
@@ -189,10 +193,11 @@ func (a *accumulator) report(top int) Report {
 			channels[lc.channel] = &empty
 		}
 		channels[lc.channel].Add(lc.Breakdown)
-		page := pages[lc.link.URL]
+		url := a.links.PageOf(lc.link.URL)
+		page := pages[url]
 		if page == nil {
-			page = &PageRow{URL: lc.link.URL, Breakdown: stats.BreakdownOf(nil)}
-			pages[lc.link.URL] = page
+			page = &PageRow{URL: url, Breakdown: stats.BreakdownOf(nil)}
+			pages[url] = page
 		}
 		page.Add(lc.Breakdown)
 	}

@@ -173,8 +173,10 @@ func (s *server) pageViews(c *fiber.Ctx, target string, links []link.Link) (view
 	return viewStats{ViewBreakdown: v, Method: track.LandingMethod}, err
 }
 
-// viewsOf reads the landing beacon's views of a page in period.
-func (s *server) viewsOf(c *fiber.Ctx, page string, period stats.Period) (stats.ViewBreakdown, error) {
+// viewsOf reads the landing beacon's views of the page of target (a
+// link's URL) in period: they are counted under its page address.
+func (s *server) viewsOf(c *fiber.Ctx, target string, period stats.Period) (stats.ViewBreakdown, error) {
+	page := s.Links.PageOf(target)
 	sum, err := s.Stats.Summary(c.UserContext(), stats.PageKey(page), period)
 	if err != nil {
 		return stats.ViewBreakdown{}, fmt.Errorf("views of %s: %w", page, err)
