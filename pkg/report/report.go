@@ -45,6 +45,8 @@ type Report struct {
 	PageCount, LinkCount int
 	// Views are the page views the landing beacon reported, every page.
 	Views stats.ViewBreakdown
+	// Amplification is each channel's reshares per click, site-wide.
+	Amplification []ChannelAmplification
 }
 
 // ChannelRow is one channel's funnel.
@@ -212,6 +214,7 @@ func (a *accumulator) report(top int) Report {
 			r.Channels = append(r.Channels, ChannelRow{Channel: link.Channels[i], Breakdown: *b})
 		}
 	}
+	r.Amplification = Amplify(r.Channels)
 	for i, byChannel := range a.clicks {
 		dc := DayClicks{Day: a.period.From + stats.Day(i), Channels: map[link.Channel]uint64{}}
 		for ch, n := range byChannel {

@@ -49,6 +49,8 @@ type dashboardPage struct {
 	PastedIn []shareBar
 	ViewRows []viewRow
 	Method   string
+	// Amplification is every channel's, side by side.
+	Amplification []amplificationRow
 }
 
 // periodChoice is the period form: the presets, and the chosen period.
@@ -88,6 +90,7 @@ func (s *server) dashboard() fiber.Handler {
 		page := dashboardPage{
 			pageBase: b, Report: r, Choice: choiceOf(c, p), Chart: channelChart(r.ClicksPerDay),
 			PastedIn: shareBars(r.Totals.PreviewsByApp), ViewRows: viewRows(r.Views), Method: track.LandingMethod,
+			Amplification: amplificationRows(r.Amplification),
 		}
 		return s.page(c, fiber.StatusOK, "dashboard.html", page)
 	}
@@ -133,6 +136,8 @@ type pageReport struct {
 	Views    stats.ViewBreakdown
 	ViewRows []viewRow
 	Method   string
+	// Amplification is per channel the readers arrived by.
+	Amplification []amplificationRow
 }
 
 type channelRow struct {
@@ -172,6 +177,7 @@ func (s *server) pageReport() fiber.Handler {
 			return err
 		}
 		out.ViewRows = viewRows(out.Views)
+		out.Amplification = pageAmplification(out.Channels)
 		return s.page(c, fiber.StatusOK, "page.html", out)
 	}
 }

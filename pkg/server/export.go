@@ -30,18 +30,38 @@ type exportRow struct {
 	Uniques  uint64       `json:"unique_visitors"`
 	Scanners uint64       `json:"scanners"`
 	Bots     uint64       `json:"bots"`
+	// Reshares are the shares of the readers the link brought, in total
+	// and by the channel they shared by (every channel, zero included).
+	Reshares          uint64                  `json:"reshares"`
+	ResharesByChannel map[link.Channel]uint64 `json:"reshares_by_channel"`
 }
 
-var exportColumns = []string{"day", "code", "url", "channel", "shares", "previews", "clicks", "unique_visitors", "scanners", "bots"}
+var exportColumns = append([]string{"day", "code", "url", "channel", "shares", "previews", "clicks", "unique_visitors", "scanners", "bots"},
+	reshareColumns()...)
+
+// reshareColumns are the columns after bots: reshares, then reshares_to_<channel>
+// for every channel.
+func reshareColumns() []string {
+	cols := []string{"reshares"}
+	for _, ch := range link.Channels {
+		cols = append(cols, "reshares_to_"+string(ch))
+	}
+	return cols
+}
 
 func (r exportRow) csv() []string {
 	day := r.Day
 	if day == "" {
 		day = r.From + "/" + r.To
 	}
-	return []string{day, r.Code, r.URL, string(r.Channel),
+	out := []string{day, r.Code, r.URL, string(r.Channel),
 		strconv.FormatUint(r.Shares, 10), strconv.FormatUint(r.Previews, 10), strconv.FormatUint(r.Clicks, 10),
-		strconv.FormatUint(r.Uniques, 10), strconv.FormatUint(r.Scanners, 10), strconv.FormatUint(r.Bots, 10)}
+		strconv.FormatUint(r.Uniques, 10), strconv.FormatUint(r.Scanners, 10), strconv.FormatUint(r.Bots, 10),
+		strconv.FormatUint(r.Reshares, 10)}
+	for _, ch := range link.Channels {
+		out = append(out, strconv.FormatUint(r.ResharesByChannel[ch], 10))
+	}
+	return out
 }
 
 // rowWriter writes rows in one export format.
@@ -171,8 +191,13 @@ func (s *server) exportRowOf(ctx context.Context, key string, counts map[stats.M
 		return exportRow{}, false, err
 	}
 	b := stats.BreakdownOf(counts)
-	return exportRow{Code: l.Code, URL: l.URL, Channel: l.Channel, Shares: b.Shares, Previews: b.Previews,
-		Clicks: b.Clicks, Uniques: b.UniqueVisitors, Scanners: b.Scanners, Bots: b.Bots}, true, nil
+	row := exportRow{Code: l.Code, URL: l.URL, Channel: l.Channel, Shares: b.Shares, Previews: b.Previews,
+		Clicks: b.Clicks, Uniques: b.UniqueVisitors, Scanners: b.Scanners, Bots: b.Bots,
+		Reshares: b.Reshares, ResharesByChannel: make(map[link.Channel]uint64, len(link.Channels))}
+	for _, ch := range link.Channels {
+		row.ResharesByChannel[ch] = b.ResharesByChannel[string(ch)]
+	}
+	return row, true, nil
 }
 
 func newRowWriter(w io.Writer, format string) rowWriter {

@@ -116,6 +116,9 @@ type pageStats struct {
 	stats.Breakdown
 	Channels map[link.Channel]channelStats `json:"channels"`
 	Views    viewStats                     `json:"views"`
+	// Amplification is, per channel readers arrived by, their reshares
+	// per click and the channels they reshared by.
+	Amplification map[link.Channel]stats.Amplification `json:"amplification"`
 }
 
 // viewStats are a page's views by landing class, with the rules that
@@ -144,7 +147,8 @@ func (s *server) pageStatsJSON() fiber.Handler {
 		if len(links) == 0 {
 			return fmt.Errorf("%w: no links have been minted for %s", link.ErrNotFound, target)
 		}
-		out := pageStats{URL: target, Breakdown: stats.BreakdownOf(nil), Channels: make(map[link.Channel]channelStats, len(links))}
+		out := pageStats{URL: target, Breakdown: stats.BreakdownOf(nil), Channels: make(map[link.Channel]channelStats, len(links)),
+			Amplification: make(map[link.Channel]stats.Amplification, len(links))}
 		for _, l := range links {
 			sum, err := s.Stats.Summary(c.UserContext(), l.Code, lifetime(l, requestTime(c)))
 			if err != nil {
@@ -153,6 +157,7 @@ func (s *server) pageStatsJSON() fiber.Handler {
 			ch := channelStats{Code: l.Code, ShortURL: s.shortURL(l.Code), Breakdown: stats.BreakdownOf(sum.Totals)}
 			out.Add(ch.Breakdown)
 			out.Channels[l.Channel] = ch
+			out.Amplification[l.Channel] = stats.AmplificationOf(ch.Breakdown)
 		}
 		if out.Views, err = s.pageViews(c, target, links); err != nil {
 			return err
@@ -215,6 +220,7 @@ type statsPage struct {
 	Referrers    []shareBar
 	Devices      []shareBar
 	InApp        []shareBar
+	ResharedBy   []shareBar // reshares by the new share's channel
 	Days         []dayStats // newest first
 }
 
@@ -226,7 +232,7 @@ func (s *server) statsPage(b0 pageBase, l link.Link, sum stats.Summary, today st
 		pageBase: b0, Link: l, ShortURL: s.shortURL(l.Code), QRURL: "/" + l.Code + "/qr.png",
 		Breakdown: b,
 		PastedIn:  shareBars(b.PreviewsByApp), Referrers: shareBars(b.Referrers),
-		Devices: shareBars(b.Devices), InApp: shareBars(b.InApp),
+		Devices: shareBars(b.Devices), InApp: shareBars(b.InApp), ResharedBy: shareBars(b.ResharesByChannel),
 	}
 	perDay := make(map[stats.Day]uint64, len(sum.Days))
 	for _, d := range sum.Days {
