@@ -80,6 +80,9 @@ func TestServeFlags(t *testing.T) {
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
 			}
+			if tt.want.pageParams == "" { // TestPageParamsFlag tests it
+				tt.want.pageParams = link.DefaultPageParams
+			}
 			if !tt.wantErr && got != tt.want {
 				t.Errorf("got %+v, want %+v", got, tt.want)
 			}

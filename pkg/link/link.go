@@ -121,6 +121,9 @@ type Policy struct {
 	Campaign Campaign
 	// Marker adds MarkerParam=<code> to every redirect's target.
 	Marker bool
+	// PageParams are the query parameters a page address keeps (see
+	// Page): nil means DefaultPageParams, an empty list none.
+	PageParams []string
 	// Feed is the change feed of a store that other processes share (such
 	// as PostgreSQL), nil for a store this process holds alone (bbolt).
 	// With a feed, a code missing from the loaded route index is still
@@ -173,8 +176,9 @@ type Service struct {
 	// what Mint answered (see Changes). update and Poll move it on.
 	changes atomic.Uint64
 
-	campaign plan // Policy.Campaign, parsed
-	marker   bool
+	campaign   plan // Policy.Campaign, parsed
+	marker     bool
+	pageParams map[string]bool // Policy.PageParams; never written after NewService
 }
 
 // Bounds of Service's memories. Each is cleared when full: simple, bounded,
@@ -187,6 +191,7 @@ const (
 
 type normalTarget struct {
 	url, hostname, port string // port is explicit even when the URL has none
+	page                string // url's page address (PageOf)
 }
 
 // NewService returns a Service that mints into store under policy. It returns
@@ -203,7 +208,7 @@ func NewService(store Store, policy Policy) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("self host: %w", err)
 	}
-	s := &Service{store: store, feed: policy.Feed, misses: newMissGuard(), allow: policy.Allow, block: policy.Block, self: selfHosts, selfTargets: map[string]bool{}, now: time.Now, resolved: map[string]Link{}, codes: map[string]string{}, targets: map[string]normalTarget{}, index: newRouteIndex(), marker: policy.Marker}
+	s := &Service{store: store, feed: policy.Feed, misses: newMissGuard(), allow: policy.Allow, block: policy.Block, self: selfHosts, selfTargets: map[string]bool{}, now: time.Now, resolved: map[string]Link{}, codes: map[string]string{}, targets: map[string]normalTarget{}, index: newRouteIndex(), marker: policy.Marker, pageParams: pageParamSet(policy.PageParams)}
 	if s.campaign, err = policy.Campaign.canonical().plan(); err != nil {
 		return nil, fmt.Errorf("campaign: %w", err)
 	}
@@ -349,7 +354,7 @@ func (s *Service) normalize(raw string) (normalTarget, error) {
 	if err != nil {
 		return normalTarget{}, fmt.Errorf("%w: url does not parse", ErrInvalidURL)
 	}
-	t = normalTarget{url: n, hostname: u.Hostname(), port: effectivePort(u)}
+	t = normalTarget{url: n, hostname: u.Hostname(), port: effectivePort(u), page: pageAddress(n, s.pageParams)}
 	s.mu.Lock()
 	if len(s.targets) >= maxRememberedTargets {
 		clear(s.targets)

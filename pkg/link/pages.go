@@ -4,10 +4,11 @@ import (
 	"fmt"
 )
 
-// Page returns the normal form of the address of a page on an allowed site,
-// as the landing beacon reports it: Normalize's, which drops the landing
-// marker (MarkerParam) with the other tracking parameters, so that a view
-// through a short link counts for the same page as any other.
+// Page returns the address of a page on an allowed site, as the landing
+// beacon reports it, in the form it is counted, stored and shown under:
+// Normalize's (which drops the landing marker, MarkerParam, with the other
+// tracking parameters, so that a view through a short link counts for the
+// same page as any other), then only what names the content (see PageOf).
 //
 // It returns an error wrapping ErrInvalidURL for an address Normalize
 // refuses, ErrHostBlocked for a host on the blocklist, and
@@ -24,5 +25,20 @@ func (s *Service) Page(raw string) (string, error) {
 	case !s.allow.Allows(t.hostname):
 		return "", fmt.Errorf("%w: %s is not on this service's allow-list; ask its admin", ErrHostNotAllowed, t.hostname)
 	}
-	return t.url, nil
+	return t.page, nil
+}
+
+// PageOf returns the page address of a normalised target (a Link's URL):
+// the key its page's views, reshares and reports go by. Only the query
+// parameters of Policy.PageParams stay, and a path segment that looks like
+// an email address or a random token becomes EmailPlaceholder or
+// TokenPlaceholder. A link's target itself is never changed: its redirect
+// must reach the exact address. So the links of two targets that differ
+// only in what PageOf drops are links of one page.
+func (s *Service) PageOf(target string) string {
+	t, err := s.normalize(target)
+	if err != nil {
+		return pageAddress(target, s.pageParams)
+	}
+	return t.page
 }

@@ -20,6 +20,9 @@ type Route struct {
 	// redirect does not allocate. It is URL itself when there are none.
 	Dest     string
 	Disabled bool
+	// Channel is the link's: a share through it names the channel a
+	// reader shared by (a reshare, see the server's shares).
+	Channel Channel
 }
 
 // routeIndex holds the route of every link once loaded: a redirect then
@@ -60,6 +63,7 @@ type routeEntry struct {
 	hash            uint64 // of the code
 	code, url, dest span   // code.len is 0 in an empty slot: no code is empty
 	disabled        bool
+	channel         uint8 // 1 + its place in Channels; 0 for none: in the padding after disabled, so free
 }
 
 // span is where a string lies in the arena.
@@ -118,7 +122,7 @@ func (x *routeIndex) get(code string) (r Route, ok, complete bool) {
 	x.mu.RLock()
 	if i, found := x.find(code, hash); found {
 		e := &x.slots[i]
-		r, ok = Route{Code: x.str(e.code), URL: x.str(e.url), Dest: x.str(e.dest), Disabled: e.disabled}, true
+		r, ok = Route{Code: x.str(e.code), URL: x.str(e.url), Dest: x.str(e.dest), Disabled: e.disabled, Channel: channelOfIndex(e.channel)}, true
 	}
 	x.mu.RUnlock()
 	return r, ok, complete
@@ -169,7 +173,7 @@ func (x *routeIndex) putLocked(r Route, replace bool) {
 	if found && (!replace || x.holds(i, r)) {
 		return
 	}
-	e := routeEntry{hash: hash, disabled: r.Disabled}
+	e := routeEntry{hash: hash, disabled: r.Disabled, channel: channelIndex(r.Channel)}
 	if found {
 		e.code = x.slots[i].code
 	} else {
@@ -195,7 +199,25 @@ func (x *routeIndex) putLocked(r Route, replace bool) {
 // process's own changes, which must not grow the arena again.
 func (x *routeIndex) holds(i int, r Route) bool {
 	e := &x.slots[i]
-	return e.disabled == r.Disabled && x.str(e.dest) == r.Dest && x.str(e.url) == r.URL
+	return e.disabled == r.Disabled && e.channel == channelIndex(r.Channel) && x.str(e.dest) == r.Dest && x.str(e.url) == r.URL
+}
+
+// channelIndex is 1 + ch's place in Channels, or 0 if it is none of them.
+func channelIndex(ch Channel) uint8 {
+	for i, c := range Channels {
+		if c == ch {
+			return uint8(i + 1)
+		}
+	}
+	return 0
+}
+
+// channelOfIndex is the channel of channelIndex i.
+func channelOfIndex(i uint8) Channel {
+	if i == 0 || int(i) > len(Channels) {
+		return ""
+	}
+	return Channels[i-1]
 }
 
 // grow doubles the table. Entries are plain values, so this is a copy: at
@@ -217,7 +239,7 @@ func (x *routeIndex) grow() {
 }
 
 func (s *Service) routeOf(l Link) Route {
-	return Route{Code: l.Code, URL: l.URL, Dest: s.Destination(l), Disabled: l.Disabled}
+	return Route{Code: l.Code, URL: l.URL, Dest: s.Destination(l), Disabled: l.Disabled, Channel: l.Channel}
 }
 
 // Destination returns where the redirect of l sends its visitors: its

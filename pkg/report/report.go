@@ -21,9 +21,12 @@ type Counts interface {
 	Scan(ctx context.Context, period stats.Period, fn func(stats.KeyCounts) error) error
 }
 
-// Links tells what a code is.
+// Links tells what a code is, and the page a link's target shows.
 type Links interface {
 	Get(ctx context.Context, code string) (link.Link, error)
+	// PageOf returns the page address of a target: the key of its
+	// page's views.
+	PageOf(target string) string
 }
 
 // Report is a period's dark-social report.
@@ -46,6 +49,8 @@ type Report struct {
 	// Hosts are the page views by the host of their pages, most views
 	// first: the site-wide share of each site an instance serves.
 	Hosts []HostViews
+	// Amplification is each channel's reshares per click, site-wide.
+	Amplification []ChannelAmplification
 }
 
 // HostViews are the page views of one host's pages.
@@ -67,9 +72,14 @@ type DayClicks struct {
 	Total    uint64
 }
 
-// PageRow is one page: its links' funnels added up, and its page views.
+// PageRow is one page, by its page address (Links.PageOf): its links'
+// funnels added up, and its page views.
 type PageRow struct {
 	URL string
+	// Target is the target of one of the page's links ("" for a page with
+	// views and no link): links are found by target, and the page address
+	// may have dropped a parameter the target keeps.
+	Target string
 	stats.Breakdown
 	Views stats.ViewBreakdown
 }
@@ -199,10 +209,11 @@ func (a *accumulator) report(top int) Report {
 			channels[lc.channel] = &empty
 		}
 		channels[lc.channel].Add(lc.Breakdown)
-		page := pages[lc.link.URL]
+		url := a.links.PageOf(lc.link.URL)
+		page := pages[url]
 		if page == nil {
-			page = &PageRow{URL: lc.link.URL, Breakdown: stats.BreakdownOf(nil)}
-			pages[lc.link.URL] = page
+			page = &PageRow{URL: url, Target: lc.link.URL, Breakdown: stats.BreakdownOf(nil)}
+			pages[url] = page
 		}
 		page.Add(lc.Breakdown)
 	}
@@ -225,6 +236,7 @@ func (a *accumulator) report(top int) Report {
 			r.Channels = append(r.Channels, ChannelRow{Channel: link.Channels[i], Breakdown: *b})
 		}
 	}
+	r.Amplification = Amplify(r.Channels)
 	for i, byChannel := range a.clicks {
 		dc := DayClicks{Day: a.period.From + stats.Day(i), Channels: map[link.Channel]uint64{}}
 		for ch, n := range byChannel {

@@ -64,10 +64,11 @@ func TestVisitsAreClassifiedAndOnlyPeopleClick(t *testing.T) {
 		b := s.Breakdown
 		want := stats.Breakdown{
 			Clicks: 3, UniqueVisitors: 3, Previews: 4, Scanners: 1, Bots: 3,
-			PreviewsByApp: map[string]uint64{"whatsapp": 1, "signal": 1, "imessage": 1, "telegram": 1},
-			Referrers:     map[string]uint64{"webmail": 1, "none": 1, "social": 1},
-			Devices:       map[string]uint64{"desktop": 1, "mobile": 2},
-			InApp:         map[string]uint64{"instagram": 1},
+			PreviewsByApp:     map[string]uint64{"whatsapp": 1, "signal": 1, "imessage": 1, "telegram": 1},
+			Referrers:         map[string]uint64{"webmail": 1, "none": 1, "social": 1},
+			Devices:           map[string]uint64{"desktop": 1, "mobile": 2},
+			InApp:             map[string]uint64{"instagram": 1},
+			ResharesByChannel: map[string]uint64{},
 		}
 		if !breakdownEqual(b, want) {
 			t.Fatalf("%s:\n got %+v\nwant %+v", when, b, want)

@@ -50,6 +50,8 @@ type dashboardPage struct {
 	PastedIn []shareBar
 	ViewRows []viewRow
 	Method   string
+	// Amplification is every channel's, side by side.
+	Amplification []amplificationRow
 }
 
 // periodChoice is the period form: the presets, and the chosen period.
@@ -96,6 +98,7 @@ func (s *server) dashboard() fiber.Handler {
 			Changes:  changesOf(r.Totals, prev.Totals, prev.Period),
 			Chart:    newDayChart(r.ClicksPerDay, dailyTotals(prev.ClicksPerDay)),
 			PastedIn: shareBars(r.Totals.PreviewsByApp), ViewRows: viewRows(r.Views), Method: track.LandingMethod,
+			Amplification: amplificationRows(r.Amplification),
 		}
 		return s.page(c, fiber.StatusOK, "dashboard.html", page)
 	}
@@ -147,6 +150,8 @@ type pageReport struct {
 	Views     stats.ViewBreakdown
 	ViewRows  []viewRow
 	Method    string
+	// Amplification is per channel the readers arrived by.
+	Amplification []amplificationRow
 }
 
 type channelRow struct {
@@ -199,6 +204,7 @@ func (s *server) pageReport() fiber.Handler {
 			return err
 		}
 		out.ViewRows = viewRows(out.Views)
+		out.Amplification = pageAmplification(out.Channels)
 		return s.page(c, fiber.StatusOK, "page.html", out)
 	}
 }

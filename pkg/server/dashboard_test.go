@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"maps"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/darkshare/darkshare/pkg/link"
+	"github.com/darkshare/darkshare/pkg/stats"
 	"github.com/darkshare/darkshare/store/storetest"
 )
 
@@ -320,4 +322,21 @@ func nonZero(m map[string]uint64) map[string]uint64 {
 		}
 	}
 	return out
+}
+
+// A top page whose link's target keeps a parameter the page address drops
+// leads to a report that finds the link: links are found by target.
+func TestTopPageLeadsToItsLinks(t *testing.T) {
+	env := newTestEnv(t, storetest.MustOpen(t), "https://s.test")
+	l := env.mint(t, `{"url":"https://news.example.org/a?id=5&section=world","channels":["email"]}`, env.bearer()).Links[0]
+	env.agg.AddMany(l.Code, stats.DayOf(time.Now()), stats.Clicks)
+	_, dash := env.do(t, http.MethodGet, "/dashboard?days=7", "", env.bearer())
+	href := regexp.MustCompile(`href="(/dashboard/page\?[^"]+)"`).FindStringSubmatch(dash)
+	if href == nil {
+		t.Fatalf("the dashboard links to no page report: %s", dash)
+	}
+	resp, page := env.do(t, http.MethodGet, html.UnescapeString(href[1]), "", env.bearer())
+	if resp.StatusCode != http.StatusOK || !strings.Contains(byID(t, page, "channels"), l.Code) {
+		t.Errorf("the top page's report (%s): %d, channels %q; want its link %s", href[1], resp.StatusCode, byID(t, page, "channels"), l.Code)
+	}
 }

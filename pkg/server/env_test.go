@@ -146,12 +146,18 @@ func startServer(t testing.TB) *testEnv {
 // startServerConfig is startServer with the app's Config changed by config.
 func startServerConfig(t testing.TB, config func(*Config)) *testEnv {
 	t.Helper()
+	return startServerSpec(t, envSpec{config: config})
+}
+
+// startServerSpec is startServer with the app spec describes.
+func startServerSpec(t testing.TB, spec envSpec) *testEnv {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	db := storetest.MustOpen(t)
-	env := newEnv(t, db, "http://"+ln.Addr().String(), envSpec{config: config})
+	env := newEnv(t, db, "http://"+ln.Addr().String(), spec)
 	env.ln = NewListener(ln, env.cfg)
 	done := make(chan struct{})
 	go func() {

@@ -32,6 +32,10 @@ type exportRow struct {
 	Uniques  uint64       `json:"unique_visitors"`
 	Scanners uint64       `json:"scanners"`
 	Bots     uint64       `json:"bots"`
+	// Reshares are the shares of the readers the link brought, in total
+	// and by the channel they shared by (every channel, zero included).
+	Reshares          uint64            `json:"reshares"`
+	ResharesByChannel map[string]uint64 `json:"reshares_by_channel"`
 	// The breakdowns, as the stats pages show them: previews by app, and
 	// clicks by referrer class, device and in-app browser.
 	PreviewsByApp map[string]uint64 `json:"previews_by_app"`
@@ -43,9 +47,14 @@ type exportRow struct {
 // exportRowOfCounts fills a row's counts from a link's counters.
 func exportRowOfCounts(l link.Link, counts map[stats.Metric]uint64) exportRow {
 	b := stats.BreakdownOf(counts)
-	return exportRow{Code: l.Code, URL: l.URL, Channel: l.Channel, Shares: b.Shares, Previews: b.Previews,
+	row := exportRow{Code: l.Code, URL: l.URL, Channel: l.Channel, Shares: b.Shares, Previews: b.Previews,
 		Clicks: b.Clicks, Uniques: b.UniqueVisitors, Scanners: b.Scanners, Bots: b.Bots,
+		Reshares: b.Reshares, ResharesByChannel: make(map[string]uint64, len(link.Channels)),
 		PreviewsByApp: b.PreviewsByApp, Referrers: b.Referrers, Devices: b.Devices, InApp: b.InApp}
+	for _, ch := range link.Channels {
+		row.ResharesByChannel[string(ch)] = b.ResharesByChannel[string(ch)]
+	}
+	return row
 }
 
 // breakdownColumn is one CSV column of a breakdown: a spreadsheet takes a
@@ -59,10 +68,19 @@ type breakdownColumn struct {
 }
 
 var breakdownColumns = []breakdownColumn{
+	{"reshares_to_", channelNames(), func(r exportRow) map[string]uint64 { return r.ResharesByChannel }},
 	{"previews_", track.PreviewApps(), func(r exportRow) map[string]uint64 { return r.PreviewsByApp }},
 	{"referrer_", referrerClasses(), func(r exportRow) map[string]uint64 { return r.Referrers }},
 	{"device_", deviceClasses(), func(r exportRow) map[string]uint64 { return r.Devices }},
 	{"in_app_", track.InAppApps(), func(r exportRow) map[string]uint64 { return r.InApp }},
+}
+
+func channelNames() []string {
+	var out []string
+	for _, ch := range link.Channels {
+		out = append(out, string(ch))
+	}
+	return out
 }
 
 func referrerClasses() []string {
@@ -82,7 +100,7 @@ func deviceClasses() []string {
 }
 
 var exportColumns = func() []string {
-	cols := []string{"day", "code", "url", "channel", "shares", "previews", "clicks", "unique_visitors", "scanners", "bots"}
+	cols := []string{"day", "code", "url", "channel", "shares", "previews", "clicks", "unique_visitors", "scanners", "bots", "reshares"}
 	for _, bc := range breakdownColumns {
 		for _, name := range bc.names {
 			cols = append(cols, bc.prefix+name)
@@ -99,7 +117,8 @@ func (r exportRow) csv() []string {
 	out := make([]string, 0, len(exportColumns))
 	out = append(out, day, r.Code, r.URL, string(r.Channel),
 		strconv.FormatUint(r.Shares, 10), strconv.FormatUint(r.Previews, 10), strconv.FormatUint(r.Clicks, 10),
-		strconv.FormatUint(r.Uniques, 10), strconv.FormatUint(r.Scanners, 10), strconv.FormatUint(r.Bots, 10))
+		strconv.FormatUint(r.Uniques, 10), strconv.FormatUint(r.Scanners, 10), strconv.FormatUint(r.Bots, 10),
+		strconv.FormatUint(r.Reshares, 10))
 	for _, bc := range breakdownColumns {
 		counts := bc.of(r)
 		var unknown uint64

@@ -127,6 +127,9 @@ type pageStats struct {
 	stats.Breakdown
 	Channels map[link.Channel]channelStats `json:"channels"`
 	Views    viewStats                     `json:"views"`
+	// Amplification is, per channel readers arrived by, their reshares
+	// per click and the channels they reshared by.
+	Amplification map[link.Channel]stats.Amplification `json:"amplification"`
 }
 
 // viewStats are a page's views by landing class, with the rules that
@@ -155,7 +158,8 @@ func (s *server) pageStatsJSON() fiber.Handler {
 		if len(links) == 0 {
 			return fmt.Errorf("%w: no links have been minted for %s", link.ErrNotFound, target)
 		}
-		out := pageStats{URL: target, Breakdown: stats.BreakdownOf(nil), Channels: make(map[link.Channel]channelStats, len(links))}
+		out := pageStats{URL: target, Breakdown: stats.BreakdownOf(nil), Channels: make(map[link.Channel]channelStats, len(links)),
+			Amplification: make(map[link.Channel]stats.Amplification, len(links))}
 		for _, l := range links {
 			sum, err := s.Stats.Summary(c.UserContext(), l.Code, lifetime(l, requestTime(c)))
 			if err != nil {
@@ -164,6 +168,7 @@ func (s *server) pageStatsJSON() fiber.Handler {
 			ch := channelStats{Code: l.Code, ShortURL: s.shortURL(l.Code), Breakdown: stats.BreakdownOf(sum.Totals)}
 			out.Add(ch.Breakdown)
 			out.Channels[l.Channel] = ch
+			out.Amplification[l.Channel] = stats.AmplificationOf(ch.Breakdown)
 		}
 		if out.Views, err = s.pageViews(c, target, links); err != nil {
 			return err
@@ -184,8 +189,10 @@ func (s *server) pageViews(c *fiber.Ctx, target string, links []link.Link) (view
 	return viewStats{ViewBreakdown: v, Method: track.LandingMethod}, err
 }
 
-// viewsOf reads the landing beacon's views of a page in period.
-func (s *server) viewsOf(c *fiber.Ctx, page string, period stats.Period) (stats.ViewBreakdown, error) {
+// viewsOf reads the landing beacon's views of the page of target (a
+// link's URL) in period: they are counted under its page address.
+func (s *server) viewsOf(c *fiber.Ctx, target string, period stats.Period) (stats.ViewBreakdown, error) {
+	page := s.Links.PageOf(target)
 	sum, err := s.Stats.Summary(c.UserContext(), stats.PageKey(page), period)
 	if err != nil {
 		return stats.ViewBreakdown{}, fmt.Errorf("views of %s: %w", page, err)
@@ -236,13 +243,14 @@ type statsPage struct {
 	ShortURL, QRURL string
 	Choice          periodChoice
 	stats.Breakdown
-	Changes   funnelChanges
-	Chart     dayChart
-	PastedIn  []shareBar // previews by app
-	Referrers []shareBar
-	Devices   []shareBar
-	InApp     []shareBar
-	Days      []dayStats // newest first
+	Changes    funnelChanges
+	Chart      dayChart
+	PastedIn   []shareBar // previews by app
+	Referrers  []shareBar
+	Devices    []shareBar
+	InApp      []shareBar
+	ResharedBy []shareBar // reshares by the new share's channel
+	Days       []dayStats // newest first
 	// Export is the query of the page's exports: the period, and the key
 	// of a visitor who came with one.
 	Export template.URL
@@ -257,7 +265,7 @@ func (s *server) statsPage(b0 pageBase, l link.Link, choice periodChoice, p stat
 		Choice: choice, Breakdown: b,
 		Changes:  changesOf(b, stats.BreakdownOf(prev.Totals), previous(p)),
 		PastedIn: shareBars(b.PreviewsByApp), Referrers: referrerBars(b.Referrers),
-		Devices: shareBars(b.Devices), InApp: shareBars(b.InApp),
+		Devices: shareBars(b.Devices), InApp: shareBars(b.InApp), ResharedBy: shareBars(b.ResharesByChannel),
 		Chart:  newDayChart(linkDays(l, sum.Days, p), dailyTotals(linkDays(l, prev.Days, previous(p)))),
 		Export: choice.Query,
 	}

@@ -107,20 +107,25 @@ type Breakdown struct {
 	Referrers      map[string]uint64 `json:"referrers"`
 	InApp          map[string]uint64 `json:"in_app"`
 	Devices        map[string]uint64 `json:"devices"`
+	// Reshares are the shares of the readers the links brought, and
+	// ResharesByChannel the same by the channel they shared by.
+	Reshares          uint64            `json:"reshares"`
+	ResharesByChannel map[string]uint64 `json:"reshares_by_channel"`
 }
 
 // BreakdownOf reads counters named as RecordVisit names them.
 func BreakdownOf(counts map[Metric]uint64) Breakdown {
 	b := Breakdown{
 		PreviewsByApp: map[string]uint64{}, Referrers: map[string]uint64{},
-		InApp: map[string]uint64{}, Devices: map[string]uint64{},
+		InApp: map[string]uint64{}, Devices: map[string]uint64{}, ResharesByChannel: map[string]uint64{},
 	}
 	b.AddCounts(counts)
 	return b
 }
 
-// AddCounts adds counters named as RecordVisit names them to b; b's maps
-// must not be nil. It ignores other counters.
+// AddCounts adds counters named as RecordVisit, the shares and
+// RecordReshare name them to b; b's maps must not be nil. It ignores other
+// counters.
 func (b *Breakdown) AddCounts(counts map[Metric]uint64) {
 	for m, n := range counts {
 		s := string(m)
@@ -135,6 +140,10 @@ func (b *Breakdown) AddCounts(counts map[Metric]uint64) {
 			b.Scanners += n
 		case m == Bots:
 			b.Bots += n
+		case m == Reshares:
+			b.Reshares += n
+		case strings.HasPrefix(s, ResharePrefix):
+			b.ResharesByChannel[s[len(ResharePrefix):]] += n
 		case strings.HasPrefix(s, previewPrefix):
 			b.PreviewsByApp[s[len(previewPrefix):]] += n
 			b.Previews += n
@@ -156,8 +165,10 @@ func (b *Breakdown) Add(o Breakdown) {
 	b.UniqueVisitors += o.UniqueVisitors
 	b.Scanners += o.Scanners
 	b.Bots += o.Bots
+	b.Reshares += o.Reshares
 	for _, pair := range []struct{ dst, src map[string]uint64 }{
 		{b.PreviewsByApp, o.PreviewsByApp}, {b.Referrers, o.Referrers}, {b.InApp, o.InApp}, {b.Devices, o.Devices},
+		{b.ResharesByChannel, o.ResharesByChannel},
 	} {
 		for k, n := range pair.src {
 			pair.dst[k] += n

@@ -29,6 +29,21 @@
   };
   const uad = navigator.userAgentData;
   const MOBILE = uad ? !!uad.mobile : /Android|iPhone|iPad|iPod/.test(navigator.userAgent);
+  // The code of the short link this page was reached through: the landing
+  // marker the redirect added. The landing beacon may have taken it out of
+  // the address bar already; the navigation's entry keeps the address the
+  // page was loaded at. Held here while the page is open, and nowhere else.
+  const MARKER = "dsl"; // link.MarkerParam
+  const markerIn = (href) => {
+    try {
+      const v = new URL(href).searchParams.get(MARKER) || "";
+      return /^[0-9A-Za-z_-]{1,32}$/.test(v) ? v : "";
+    } catch (e) { return ""; }
+  };
+  const navigated = () => {
+    try { return (performance.getEntriesByType("navigation")[0] || {}).name || ""; } catch (e) { return ""; }
+  };
+  const VIA = markerIn(location.href) || markerIn(navigated());
   const mints = {}; // by URL and channels: widgets alike share one request
   const tracked = []; // widgets with data-copy-tracking
   const seen = new WeakSet();
@@ -62,10 +77,13 @@
     }));
   };
 
+  // A share by a reader who arrived through a short link names that link
+  // (via): the service counts it as a reshare of it.
   const beacon = (code) => {
+    const body = VIA ? { code, via: VIA } : { code };
     try {
-      if (!(navigator.sendBeacon && navigator.sendBeacon(BASE + "/api/v1/shares", JSON.stringify({ code })))) {
-        post("/api/v1/shares", { code }, { keepalive: true }).catch(debug);
+      if (!(navigator.sendBeacon && navigator.sendBeacon(BASE + "/api/v1/shares", JSON.stringify(body)))) {
+        post("/api/v1/shares", body, { keepalive: true }).catch(debug);
       }
     } catch (e) { debug(e); }
   };
