@@ -92,7 +92,9 @@ var inAppRows = []uaRow{
 	{"instagram", []pattern{has("Instagram ")}},
 	{"linkedin", []pattern{has("[LinkedInApp]")}},
 	{"line", []pattern{has("Line/")}},
-	{"snapchat", []pattern{has("Snapchat/")}},
+	// On Android, Snapchat glues its token to the WebView's
+	// "Safari/537.36", where no word starts.
+	{"snapchat", []pattern{has("Snapchat/"), has("Safari/537.36Snapchat")}},
 	// No bare "TikTok": it would also match TikTok's crawler (TikTokSpider).
 	{"tiktok", []pattern{has("musical_ly"), has("BytedanceWebview"), has("trill_")}},
 	{"wechat", []pattern{has("MicroMessenger")}},
