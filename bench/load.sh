@@ -271,13 +271,23 @@ EOF
 
 # --- measuring ---------------------------------------------------------------
 
-# run_wrk NAME PORT SCRIPT PATH: one wrk run; prints "req/s p50_ms p99_ms errors".
+# cpu_ticks PID: the CPU time the process has used, user and system, in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+CLK_TCK=$(getconf CLK_TCK)
+
+# run_wrk NAME PORT SCRIPT PATH PID: one wrk run; prints "req/s p50_ms p99_ms
+# errors cpu_us", the last the server's CPU time per request (PID's).
+# Throughput alone can hide a server's cost: when wrk itself is the
+# bottleneck (a Lua script that builds every request), both servers keep up
+# and their throughputs match whatever each request costs them.
 run_wrk() {
-	local out
+	local out before
 	out=$(mktemp "$TMP/wrk-$1.XXXXXX")
+	before=$(cpu_ticks "$5")
 	taskset -c "$WRK_CPU" wrk -t1 -c"$CONNS" -d"$DURATION" --latency -s "$3" "http://127.0.0.1:$2$4" >"$out" 2>&1 ||
 		die "wrk failed:$(printf '\n')$(cat "$out")"
-	awk '
+	echo "CPU $(($(cpu_ticks "$5") - before))" >>"$out"
+	awk -v tck="$CLK_TCK" '
 		function ms(v) {
 			if (v ~ /us$/) return v / 1000
 			if (v ~ /ms$/) return v + 0
@@ -290,7 +300,9 @@ run_wrk() {
 		/^Requests\/sec:/ { rps = $2 }
 		/Non-2xx or 3xx responses:/ { errs += $NF }
 		/Socket errors:/ { for (i = 3; i <= NF; i++) if ($i ~ /^[0-9]+,?$/) errs += $i + 0 }
-		END { printf "%.0f %.3f %.3f %d\n", rps, p50, p99, errs }
+		/ requests in / { n = $1 }
+		/^CPU / { cpu = $2 }
+		END { printf "%.0f %.3f %.3f %d %.2f\n", rps, p50, p99, errs, n ? cpu * 1e6 / tck / n : 0 }
 	' "$out"
 }
 
@@ -298,46 +310,54 @@ median() { sort -g | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; e
 
 # abba TITLE SCRIPT_A PATH_A SCRIPT_B PATH_B: A is the bare app, B darkshare.
 # Prints a Markdown table of every run and the median of per-pair ratios,
-# and leaves the medians in TPUT_RATIO, P99_RATIO, BARE_RPS, DS_RPS.
+# and leaves the medians in TPUT_RATIO, P99_RATIO, CPU_RATIO (bare's server
+# CPU per request over darkshare's: 1 is as cheap as bare, 0.5 twice its
+# cost), BARE_RPS, DS_RPS, BARE_CPU and DS_CPU (µs a request).
 abba() {
-	local title=$1 sa=$2 pa=$3 sb=$4 pb=$5 pair order who res rps p50 p99 errs arps ap99 brps bp99
-	local -a ratios_t=() ratios_p=() bare_rps=() ds_rps=()
+	local title=$1 sa=$2 pa=$3 sb=$4 pb=$5 pair order who res rps p50 p99 errs cpu arps ap99 acpu brps bp99 bcpu
+	local -a ratios_t=() ratios_p=() ratios_c=() bare_rps=() ds_rps=() bare_cpu=() ds_cpu=()
 	echo "## $title"
 	echo
-	echo "| pair | order | server | req/s | p50 ms | p99 ms | non-2xx/3xx + socket errors |"
-	echo "|---|---|---|---|---|---|---|"
+	echo "| pair | order | server | req/s | p50 ms | p99 ms | server CPU µs/request | non-2xx/3xx + socket errors |"
+	echo "|---|---|---|---|---|---|---|---|"
 	for pair in $(seq "$ROUNDS"); do
 		if ((pair % 2)); then order="bare darkshare"; else order="darkshare bare"; fi
 		local a="" b=""
 		for who in $order; do
 			if [[ $who == bare ]]; then
-				res=$(run_wrk bare "$BARE_PORT" "$sa" "$pa")
+				res=$(run_wrk bare "$BARE_PORT" "$sa" "$pa" "$BARE_PID")
 				a=$res
 			else
-				res=$(run_wrk darkshare "$DS_PORT" "$sb" "$pb")
+				res=$(run_wrk darkshare "$DS_PORT" "$sb" "$pb" "$DS_PID")
 				b=$res
 			fi
-			read -r rps p50 p99 errs <<<"$res"
-			echo "| $pair | ${order/ /→} | $who | $rps | $p50 | $p99 | $errs |"
+			read -r rps p50 p99 errs cpu <<<"$res"
+			echo "| $pair | ${order/ /→} | $who | $rps | $p50 | $p99 | $cpu | $errs |"
 			if ((errs > 0)); then
 				echo "warning: $who answered $errs requests with an error or unexpected status" >&2
 			fi
 		done
-		read -r arps _ ap99 _ <<<"$a"
-		read -r brps _ bp99 _ <<<"$b"
+		read -r arps _ ap99 _ acpu <<<"$a"
+		read -r brps _ bp99 _ bcpu <<<"$b"
 		ratios_t+=("$(awk -v x="$brps" -v y="$arps" 'BEGIN {printf "%.3f", x / y}')")
 		ratios_p+=("$(awk -v x="$bp99" -v y="$ap99" 'BEGIN {printf "%.2f", x / y}')")
+		ratios_c+=("$(awk -v x="$acpu" -v y="$bcpu" 'BEGIN {printf "%.3f", x / y}')")
 		bare_rps+=("$arps")
 		ds_rps+=("$brps")
+		bare_cpu+=("$acpu")
+		ds_cpu+=("$bcpu")
 	done
 	TPUT_RATIO=$(printf '%s\n' "${ratios_t[@]}" | median)
 	P99_RATIO=$(printf '%s\n' "${ratios_p[@]}" | median)
 	BARE_RPS=$(printf '%s\n' "${bare_rps[@]}" | median)
 	DS_RPS=$(printf '%s\n' "${ds_rps[@]}" | median)
+	CPU_RATIO=$(printf '%s\n' "${ratios_c[@]}" | median)
+	BARE_CPU=$(printf '%s\n' "${bare_cpu[@]}" | median)
+	DS_CPU=$(printf '%s\n' "${ds_cpu[@]}" | median)
 	echo
-	echo "per-pair darkshare/bare throughput: ${ratios_t[*]}; p99: ${ratios_p[*]}"
+	echo "per-pair darkshare/bare throughput: ${ratios_t[*]}; p99: ${ratios_p[*]}; bare/darkshare server CPU per request: ${ratios_c[*]}"
 	echo
-	echo "**median of per-pair ratios: throughput $TPUT_RATIO, p99 latency $P99_RATIO** (medians: bare $BARE_RPS req/s, darkshare $DS_RPS req/s)"
+	echo "**median of per-pair ratios: throughput $TPUT_RATIO, p99 latency $P99_RATIO, server CPU per request (bare/darkshare) $CPU_RATIO** (medians: bare $BARE_RPS req/s and $BARE_CPU µs a request, darkshare $DS_RPS req/s and $DS_CPU µs)"
 	echo
 }
 
@@ -352,7 +372,7 @@ echo
 
 abba "Redirects: GET /{code} of $LINKS links at random ($SPREAD), desktop Chrome from Gmail (counted as clicks)" \
 	"$TMP/click.lua" / "$TMP/click.lua" /
-CLICK_T=$TPUT_RATIO CLICK_P=$P99_RATIO CLICK_BARE=$BARE_RPS CLICK_DS=$DS_RPS
+CLICK_T=$TPUT_RATIO CLICK_P=$P99_RATIO CLICK_BARE=$BARE_RPS CLICK_DS=$DS_RPS CLICK_C=$CPU_RATIO CLICK_BARECPU=$BARE_CPU CLICK_DSCPU=$DS_CPU
 
 sleep 2 # one flush interval and then some, so the db holds the counts
 # Sum over a few codes: with many links, any one of them may have had no request.
@@ -375,20 +395,20 @@ echo
 
 abba "Redirects from $(wc -l <"$TMP/agents.txt") real browsers and in-app browsers in turn (pkg/track/testdata/agents.tsv)" \
 	"$TMP/agents.lua" / "$TMP/agents.lua" /
-AGENTS_T=$TPUT_RATIO AGENTS_P=$P99_RATIO AGENTS_BARE=$BARE_RPS AGENTS_DS=$DS_RPS
+AGENTS_T=$TPUT_RATIO AGENTS_P=$P99_RATIO AGENTS_BARE=$BARE_RPS AGENTS_DS=$DS_RPS AGENTS_C=$CPU_RATIO AGENTS_BARECPU=$BARE_CPU AGENTS_DSCPU=$DS_CPU
 
 abba "Redirects from a never-seen browser-like agent on every request" \
 	"$TMP/newagent.lua" / "$TMP/newagent.lua" /
-NEWUA_T=$TPUT_RATIO NEWUA_P=$P99_RATIO NEWUA_BARE=$BARE_RPS NEWUA_DS=$DS_RPS
+NEWUA_T=$TPUT_RATIO NEWUA_P=$P99_RATIO NEWUA_BARE=$BARE_RPS NEWUA_DS=$DS_RPS NEWUA_C=$CPU_RATIO NEWUA_BARECPU=$BARE_CPU NEWUA_DSCPU=$DS_CPU
 
 abba "Idempotent mints: POST /api/v1/links of one existing URL, admin bearer (darkshare) vs GET 302 (bare)" \
 	"$TMP/click.lua" / "$TMP/mint.lua" /
-MINT_T=$TPUT_RATIO MINT_P=$P99_RATIO MINT_BARE=$BARE_RPS MINT_DS=$DS_RPS
+MINT_T=$TPUT_RATIO MINT_P=$P99_RATIO MINT_BARE=$BARE_RPS MINT_DS=$DS_RPS MINT_C=$CPU_RATIO MINT_BARECPU=$BARE_CPU MINT_DSCPU=$DS_CPU
 
 echo "## First mints: POST /api/v1/links of a new URL each time, admin bearer"
 echo
-res=$(run_wrk mintnew "$DS_PORT" "$TMP/mintnew.lua" /)
-read -r NEW_RPS NEW_P50 NEW_P99 NEW_ERRS <<<"$res"
+res=$(run_wrk mintnew "$DS_PORT" "$TMP/mintnew.lua" / "$DS_PID")
+read -r NEW_RPS NEW_P50 NEW_P99 NEW_ERRS _ <<<"$res"
 echo "darkshare: $NEW_RPS req/s, p50 $NEW_P50 ms, p99 $NEW_P99 ms, errors $NEW_ERRS (bare 302 for scale: $CLICK_BARE req/s)"
 ((NEW_ERRS == 0)) || echo "warning: $NEW_ERRS first mints failed" >&2
 sleep 2
@@ -400,13 +420,13 @@ echo "## Summary (paste into docs/PERFORMANCE.md)"
 echo
 echo "$(nproc) cores ($(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)), $(go version | awk '{print $3}'), wrk -t1 -c$CONNS -d$DURATION, server on core $SERVER_CPU, wrk on core $WRK_CPU, $ROUNDS ABBA pairs, $LINKS links."
 echo
-echo "| measurement | darkshare req/s | bare Fiber req/s | darkshare/bare throughput | darkshare/bare p99 |"
-echo "|---|---|---|---|---|"
-echo "| redirect, random code, counted as a click | $CLICK_DS | $CLICK_BARE | $CLICK_T | $CLICK_P |"
-echo "| redirect, $(wc -l <"$TMP/agents.txt") real agents in turn | $AGENTS_DS | $AGENTS_BARE | $AGENTS_T | $AGENTS_P |"
-echo "| redirect, a new agent every request | $NEWUA_DS | $NEWUA_BARE | $NEWUA_T | $NEWUA_P |"
-echo "| idempotent mint (admin) vs bare 302 | $MINT_DS | $MINT_BARE | $MINT_T | $MINT_P |"
-echo "| first mint of a new URL (admin) | $NEW_RPS | | | p99 $NEW_P99 ms |"
+echo "| measurement | darkshare req/s | bare Fiber req/s | darkshare/bare throughput | darkshare/bare p99 | server CPU µs a request, darkshare / bare | bare/darkshare CPU a request |"
+echo "|---|---|---|---|---|---|---|"
+echo "| redirect, random code, counted as a click | $CLICK_DS | $CLICK_BARE | $CLICK_T | $CLICK_P | $CLICK_DSCPU / $CLICK_BARECPU | $CLICK_C |"
+echo "| redirect, $(wc -l <"$TMP/agents.txt") real agents in turn | $AGENTS_DS | $AGENTS_BARE | $AGENTS_T | $AGENTS_P | $AGENTS_DSCPU / $AGENTS_BARECPU | $AGENTS_C |"
+echo "| redirect, a new agent every request | $NEWUA_DS | $NEWUA_BARE | $NEWUA_T | $NEWUA_P | $NEWUA_DSCPU / $NEWUA_BARECPU | $NEWUA_C |"
+echo "| idempotent mint (admin) vs bare 302 | $MINT_DS | $MINT_BARE | $MINT_T | $MINT_P | $MINT_DSCPU / $MINT_BARECPU | $MINT_C |"
+echo "| first mint of a new URL (admin) | $NEW_RPS | | | p99 $NEW_P99 ms | | |"
 echo
 echo "| darkshare memory and disk | RSS | db file |"
 echo "|---|---|---|"
