@@ -184,7 +184,26 @@ func (s *server) errorLayout(c *fiber.Ctx) pageBase {
 	if err != nil {
 		return pageBase{}
 	}
+	if !b.Admin && s.postedByAdmin(c) {
+		b.Admin = true
+	}
 	return b
+}
+
+// postedByAdmin reports whether c is a form post of the admin: its form
+// token matches a live session's cookie. Sessions only read (see
+// findPrincipal), so a post's refusal would otherwise lose the navigation
+// of the page it came from; the navigation is all this grants.
+func (s *server) postedByAdmin(c *fiber.Ctx) bool {
+	if c.Method() != fiber.MethodPost {
+		return false
+	}
+	cookie := c.Cookies(sessionCookie)
+	if !s.Auth.CheckFormToken(cookie, c.FormValue(csrfField)) {
+		return false
+	}
+	ok, err := s.Auth.IsSession(c.UserContext(), cookie)
+	return err == nil && ok
 }
 
 type errorPage struct {

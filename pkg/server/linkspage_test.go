@@ -385,14 +385,19 @@ func TestLinksPageCreatesLinks(t *testing.T) {
 		{url.Values{"url": {"not a url"}, "channel": {"email"}}, http.StatusBadRequest},
 		{url.Values{"url": {"https://blocked.test/x"}, "channel": {"email"}}, http.StatusForbidden},
 	} {
-		if resp, _ := linksForm(t, env, session, "/links", tt.form); resp.StatusCode != tt.want {
+		resp, page := linksForm(t, env, session, "/links", tt.form)
+		if resp.StatusCode != tt.want {
 			t.Errorf("create %v: %d, want %d", tt.form, resp.StatusCode, tt.want)
+		}
+		if !strings.Contains(page, `<nav class="admin-nav">`) {
+			t.Errorf("create %v: the error page lost the navigation:\n%s", tt.form, page)
 		}
 	}
 	// Without the form's token, or without a session, nothing is minted.
 	form := header{"Content-Type": "application/x-www-form-urlencoded", "Cookie": session}
-	if resp, _ := env.do(t, http.MethodPost, "/links", "url=https%3A%2F%2Fother.test%2F&channel=sms", form); resp.StatusCode != http.StatusForbidden {
-		t.Errorf("create without the CSRF token: %d, want 403", resp.StatusCode)
+	if resp, page := env.do(t, http.MethodPost, "/links", "url=https%3A%2F%2Fother.test%2F&channel=sms", form); resp.StatusCode != http.StatusForbidden ||
+		strings.Contains(page, "admin-nav") {
+		t.Errorf("create without the CSRF token: %d, want 403 without the admin's navigation", resp.StatusCode)
 	}
 	if v := linksGet(t, env, session, "/links?q=other.test"); len(v.codes) != 0 {
 		t.Errorf("a refused post minted %q", v.codes)
