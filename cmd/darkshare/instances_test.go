@@ -462,9 +462,8 @@ func waitHealth(t *testing.T, inst instance, want int) string {
 }
 
 // A database outage under load (a cut proxy between the instances and
-// PostgreSQL, not a restart of the server): redirects go on from memory,
-// /healthz says the database is lost, and once it is back every click is
-// in it exactly once.
+// PostgreSQL): redirects go on from memory, /healthz says the database is
+// lost, and once it is back every click is in it exactly once.
 func TestPostgresOutageUnderLoad(t *testing.T) {
 	direct := pgtest.URL(t)
 	server, err := url.Parse(direct)
@@ -472,12 +471,29 @@ func TestPostgresOutageUnderLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	proxy := startProxy(t, server.Host)
-	insts, cmds := startInstances(t, proxy.through(t, direct), 2, 100*time.Millisecond)
+	outageUnderLoad(t, proxy.through(t, direct), direct, proxy.cut, proxy.restore)
+}
+
+// A PostgreSQL restart under load, on a server of the test's own (the
+// shared one must not restart under other tests): the same, including the
+// clicks of flushes the stop cut off mid-transaction.
+func TestPostgresRestartUnderLoad(t *testing.T) {
+	server := pgtest.PrivateServer(t)
+	outageUnderLoad(t, server.URL(), server.URL(), func() { server.Stop(t) }, func() { server.Start(t) })
+}
+
+// outageUnderLoad runs two instances on dbURL under load, takes the
+// database away with down and back with up, and wants every redirect
+// answered meanwhile, /healthz (and darkshare healthcheck) to report the
+// outage and its end, and every click stored exactly once, read at direct.
+func outageUnderLoad(t *testing.T, dbURL, direct string, down, up func()) {
+	t.Helper()
+	insts, cmds := startInstances(t, dbURL, 2, 100*time.Millisecond)
 	a, b := insts[0], insts[1]
 	code := mintEmail(t, a, "https://news.example.org/outage")
-	for _, inst := range insts { // in every instance's memory before the cut
+	for _, inst := range insts { // in every instance's memory before the outage
 		if s := get(t, inst.base+"/"+code, browserUA, nil); s != http.StatusFound {
-			t.Fatalf("before the cut: %d", s)
+			t.Fatalf("before the outage: %d", s)
 		}
 	}
 
@@ -485,8 +501,8 @@ func TestPostgresOutageUnderLoad(t *testing.T) {
 	answeredA, sentA, waitA := clickLoad(a, code, stop)
 	answeredB, sentB, waitB := clickLoad(b, code, stop)
 	time.Sleep(300 * time.Millisecond)
-	proxy.cut()
-	atCutA, atCutB := answeredA.Load(), answeredB.Load()
+	down()
+	atDownA, atDownB := answeredA.Load(), answeredB.Load()
 	for _, inst := range insts {
 		if reason := waitHealth(t, inst, http.StatusServiceUnavailable); !strings.Contains(reason, "database") {
 			t.Fatalf("/healthz during the outage says %q", reason)
@@ -496,8 +512,8 @@ func TestPostgresOutageUnderLoad(t *testing.T) {
 		t.Fatalf("healthcheck during the outage: %v\n%s", err, out)
 	}
 	time.Sleep(500 * time.Millisecond) // several flushes fail meanwhile
-	duringA, duringB := answeredA.Load()-atCutA, answeredB.Load()-atCutB
-	proxy.restore()
+	duringA, duringB := answeredA.Load()-atDownA, answeredB.Load()-atDownB
+	up()
 	for _, inst := range insts {
 		waitHealth(t, inst, http.StatusOK)
 	}
@@ -516,56 +532,5 @@ func TestPostgresOutageUnderLoad(t *testing.T) {
 	want := uint64(len(insts)) + uint64(answeredA.Load()+answeredB.Load())
 	if got, _ := storedCounts(t, direct, code); got != want {
 		t.Fatalf("%d clicks stored after the outage, want exactly %d", got, want)
-	}
-}
-
-// A PostgreSQL restart under load, on a server of the test's own (the
-// shared one must not restart under other tests): redirects go on from
-// memory while it is down, /healthz says so, and once it is back every
-// click is in it exactly once, including those of flushes the stop cut
-// off mid-transaction.
-func TestPostgresRestartUnderLoad(t *testing.T) {
-	server := pgtest.PrivateServer(t)
-	insts, cmds := startInstances(t, server.URL(), 2, 100*time.Millisecond)
-	a, b := insts[0], insts[1]
-	code := mintEmail(t, a, "https://news.example.org/restart")
-	for _, inst := range insts { // in every instance's memory before the stop
-		if s := get(t, inst.base+"/"+code, browserUA, nil); s != http.StatusFound {
-			t.Fatalf("before the restart: %d", s)
-		}
-	}
-
-	stop := make(chan struct{})
-	answeredA, sentA, waitA := clickLoad(a, code, stop)
-	answeredB, sentB, waitB := clickLoad(b, code, stop)
-	time.Sleep(300 * time.Millisecond)
-	server.Stop(t)
-	atStopA, atStopB := answeredA.Load(), answeredB.Load()
-	for _, inst := range insts {
-		if reason := waitHealth(t, inst, http.StatusServiceUnavailable); !strings.Contains(reason, "database") {
-			t.Fatalf("/healthz while PostgreSQL is stopped says %q", reason)
-		}
-	}
-	time.Sleep(500 * time.Millisecond) // several flushes fail meanwhile
-	duringA, duringB := answeredA.Load()-atStopA, answeredB.Load()-atStopB
-	server.Start(t)
-	for _, inst := range insts {
-		waitHealth(t, inst, http.StatusOK)
-	}
-	time.Sleep(300 * time.Millisecond)
-	close(stop)
-	waitA()
-	waitB()
-	if sentA.Load() != answeredA.Load() || sentB.Load() != answeredB.Load() {
-		t.Fatalf("redirects failed: A answered %d of %d, B %d of %d", answeredA.Load(), sentA.Load(), answeredB.Load(), sentB.Load())
-	}
-	if duringA == 0 || duringB == 0 {
-		t.Fatalf("redirects while PostgreSQL was stopped: %d on A, %d on B; want them answered", duringA, duringB)
-	}
-	stopAll(t, cmds...)
-
-	want := uint64(len(insts)) + uint64(answeredA.Load()+answeredB.Load())
-	if got, _ := storedCounts(t, server.URL(), code); got != want {
-		t.Fatalf("%d clicks stored after the restart, want exactly %d", got, want)
 	}
 }
