@@ -361,15 +361,7 @@ func (s *server) linkStatsExport() fiber.Handler {
 		if format != "csv" && format != "json" {
 			return errBadRequestf("format must be csv or json")
 		}
-		l, err := s.linkFor(c, c.Params("code"), key, b.Admin)
-		if err != nil {
-			return err
-		}
-		p, err := period(c)
-		if err != nil {
-			return err
-		}
-		sum, err := s.Stats.Summary(c.UserContext(), l.Code, p)
+		l, p, sum, err := s.linkPeriod(c, key, b.Admin)
 		if err != nil {
 			return err
 		}

@@ -76,6 +76,22 @@ func (s *server) statsFor(c *fiber.Ctx, code, key string, reader bool) (link.Lin
 // linkFor returns a link if the caller may read all stats (reader) or
 // holds the link's stats key; otherwise errNoStats, whether or not the
 // code exists. A key is a credential: a wrong one, or one for a code that
+// linkPeriod returns the link of the request's :code that key (or an
+// admin reader) may see, the period the query asks for, and the link's
+// counts over it: what a link's stats page and its export both show.
+func (s *server) linkPeriod(c *fiber.Ctx, key string, reader bool) (link.Link, stats.Period, stats.Summary, error) {
+	l, err := s.linkFor(c, c.Params("code"), key, reader)
+	if err != nil {
+		return link.Link{}, stats.Period{}, stats.Summary{}, err
+	}
+	p, err := period(c)
+	if err != nil {
+		return link.Link{}, stats.Period{}, stats.Summary{}, err
+	}
+	sum, err := s.Stats.Summary(c.UserContext(), l.Code, p)
+	return l, p, sum, err
+}
+
 // does not exist, counts against the guessing limit.
 func (s *server) linkFor(c *fiber.Ctx, code, key string, reader bool) (link.Link, error) {
 	var l link.Link
@@ -213,15 +229,7 @@ func (s *server) linkStatsPage() fiber.Handler {
 		if !b.Admin && key == "" {
 			return c.Redirect("/login?next="+url.QueryEscape(c.OriginalURL()), fiber.StatusSeeOther)
 		}
-		l, err := s.linkFor(c, c.Params("code"), key, b.Admin)
-		if err != nil {
-			return err
-		}
-		p, err := period(c)
-		if err != nil {
-			return err
-		}
-		sum, err := s.Stats.Summary(c.UserContext(), l.Code, p)
+		l, p, sum, err := s.linkPeriod(c, key, b.Admin)
 		if err != nil {
 			return err
 		}
