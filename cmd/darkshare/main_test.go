@@ -395,21 +395,7 @@ func logIn(t *testing.T, inst instance, token string) *http.Cookie {
 // browser holding session.
 func sessionReads(t *testing.T, inst instance, session *http.Cookie) (dashboard, backup int) {
 	t.Helper()
-	for _, target := range []struct {
-		path   string
-		status *int
-	}{{"/dashboard", &dashboard}, {"/api/v1/admin/backup", &backup}} {
-		req, _ := http.NewRequest(http.MethodGet, inst.base+target.path, nil)
-		req.AddCookie(session)
-		resp, err := noRedirects.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		_ = resp.Body.Close()
-		*target.status = resp.StatusCode
-	}
-	return dashboard, backup
+	return get(t, inst.base+"/dashboard", browserUA, session), get(t, inst.base+"/api/v1/admin/backup", browserUA, session)
 }
 
 // A session ends when the admin token changes, whichever way it changes:
