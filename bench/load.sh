@@ -21,6 +21,12 @@
 #   AGENTS     real user agents rotated in the "many agents" load (default
 #              300: the first browsers and in-app browsers of
 #              pkg/track/testdata/agents.tsv)
+#   COMPARE    a git revision (commit, tag, branch): also build that
+#              revision's darkshare, seed it alike, and run the one-agent
+#              redirect load against it, ABBA, this checkout's against
+#              that one: whether a change made the click path slower,
+#              measured in one run as the bare ratios are
+#   CMP_PORT   port of the COMPARE server on 127.0.0.1 (default 8182)
 set -euo pipefail
 
 DURATION=${DURATION:-5s}
@@ -35,6 +41,8 @@ SERVER_CPU=${SERVER_CPU:-0}
 DB=${DB:-}
 AGENTS=${AGENTS:-300}
 WRK_CPU=${WRK_CPU:-1}
+COMPARE=${COMPARE:-}
+CMP_PORT=${CMP_PORT:-8182}
 # darkshare refuses a weak DARKSHARE_ADMIN_TOKEN: 256 random bits, in hex.
 TOKEN=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 # A person's desktop Chrome coming from Gmail: darkshare counts these as
@@ -55,13 +63,18 @@ done
 [[ $AGENTS =~ ^[1-9][0-9]*$ ]] || die "AGENTS must be a positive whole number"
 [[ -f pkg/track/testdata/agents.tsv ]] || die "pkg/track/testdata/agents.tsv is missing"
 [[ $SPREAD == uniform || $SPREAD == zipf ]] || die "SPREAD must be uniform or zipf"
+if [[ -n $COMPARE ]]; then
+	# Both run on bbolt files, seeded through the API.
+	[[ -z $DB ]] || die "COMPARE runs both servers on bbolt: unset DB"
+	((LINKS < IMPORT_MIN)) || die "COMPARE seeds through the API: use LINKS below $IMPORT_MIN"
+fi
 if (($(nproc) < 2)); then
 	echo "warning: fewer than 2 cores: server and wrk share one; ratios still hold, absolute numbers do not" >&2
 	WRK_CPU=$SERVER_CPU
 fi
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/darkshare-bench.XXXXXX")
-DS_PID= BARE_PID=
+DS_PID= BARE_PID= CMP_PID=
 stop_server() { # PID: TERM, then wait up to 15 s, then KILL
 	local pid=$1
 	[[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0
@@ -76,6 +89,7 @@ stop_server() { # PID: TERM, then wait up to 15 s, then KILL
 cleanup() {
 	stop_server "$DS_PID"
 	stop_server "$BARE_PID"
+	stop_server "$CMP_PID"
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -98,6 +112,14 @@ echo
 echo "building ./cmd/darkshare and ./bench/bare ..." >&2
 go build -o "$TMP/darkshare" ./cmd/darkshare
 go build -o "$TMP/bare" ./bench/bare
+if [[ -n $COMPARE ]]; then
+	echo "building ./cmd/darkshare of $COMPARE ..." >&2
+	git rev-parse --verify --quiet "$COMPARE^{commit}" >/dev/null || die "COMPARE=$COMPARE is not a commit of this repository"
+	mkdir "$TMP/cmp-src"
+	git archive "$COMPARE" | tar -x -C "$TMP/cmp-src"
+	(cd "$TMP/cmp-src" && go build -o "$TMP/darkshare-cmp" ./cmd/darkshare) || die "could not build $COMPARE"
+	echo "- compared with: $(git rev-parse --short "$COMPARE") ($COMPARE)"
+fi
 
 wait_up() { # NAME URL PID
 	for _ in $(seq 100); do
@@ -108,13 +130,14 @@ wait_up() { # NAME URL PID
 	die "$1 did not answer $2 within 10 s"
 }
 
-start_darkshare() {
+start_darkshare() { # [NAME BINARY PORT DB]: sets STARTED_PID; darkshare's own by default
+	local name=${1:-darkshare} bin=${2:-$TMP/darkshare} port=${3:-$DS_PORT} db=${4:-${DB:-$TMP/d.db}}
 	# taskset execs the server, so $! is the server's own PID.
-	DARKSHARE_ADMIN_TOKEN=$TOKEN taskset -c "$SERVER_CPU" "$TMP/darkshare" serve \
-		--listen "127.0.0.1:$DS_PORT" --db "${DB:-$TMP/d.db}" --flush-interval 1s \
-		--allow-host news.example.org >>"$TMP/darkshare.log" 2>&1 &
-	DS_PID=$!
-	wait_up darkshare "http://127.0.0.1:$DS_PORT/healthz" "$DS_PID"
+	DARKSHARE_ADMIN_TOKEN=$TOKEN taskset -c "$SERVER_CPU" "$bin" serve \
+		--listen "127.0.0.1:$port" --db "$db" --flush-interval 1s \
+		--allow-host news.example.org >>"$TMP/$name.log" 2>&1 &
+	STARTED_PID=$!
+	wait_up "$name" "http://127.0.0.1:$port/healthz" "$STARTED_PID"
 }
 
 # --- seed --------------------------------------------------------------------
@@ -122,8 +145,9 @@ start_darkshare() {
 # One admin mint per URL, one channel each, through one keep-alive curl.
 # For links imported beforehand the same mints only look them up (no write),
 # which is how their codes are collected.
-mint_all() { # collects codes into $TMP/codes, in order of id
-	awk -v n="$LINKS" -v port="$DS_PORT" -v token="$TOKEN" 'BEGIN {
+mint_all() { # [PORT CODES]: collects codes into CODES ($TMP/codes), in order of id
+	local port=${1:-$DS_PORT} codes=${2:-$TMP/codes}
+	awk -v n="$LINKS" -v port="$port" -v token="$TOKEN" 'BEGIN {
 		for (i = 1; i <= n; i++) {
 			printf "url = \"http://127.0.0.1:%d/api/v1/links\"\n", port
 			printf "header = \"Authorization: Bearer %s\"\n", token
@@ -134,9 +158,9 @@ mint_all() { # collects codes into $TMP/codes, in order of id
 		}
 	}' >"$TMP/mint.curl"
 	curl -sS -K "$TMP/mint.curl" >"$TMP/mint.out"
-	grep -o '"code":"[^"]*"' "$TMP/mint.out" | cut -d'"' -f4 >"$TMP/codes" || true
+	grep -o '"code":"[^"]*"' "$TMP/mint.out" | cut -d'"' -f4 >"$codes" || true
 	local got
-	got=$(wc -l <"$TMP/codes")
+	got=$(wc -l <"$codes")
 	if ((got != LINKS)); then
 		die "minted $got links of $LINKS; first answers:$(printf '\n')$(grep -v '"code"' "$TMP/mint.out" | head -3)"
 	fi
@@ -150,7 +174,7 @@ if [[ -z $DB ]] && ((LINKS >= IMPORT_MIN)) && "$TMP/darkshare" help 2>/dev/null 
 	} >"$TMP/links.csv"
 	# links import works on a db that serve has made: a first start makes it.
 	start_darkshare
-	stop_server "$DS_PID"
+	stop_server "$STARTED_PID"
 	start=$(date +%s.%N)
 	# From $TMP, so that a default ./darkshare.db could never land in the repo.
 	(cd "$TMP" && DARKSHARE_DB="$TMP/d.db" "$TMP/darkshare" links import --db "$TMP/d.db" "$TMP/links.csv") >"$TMP/import.log" 2>&1 ||
@@ -158,12 +182,17 @@ if [[ -z $DB ]] && ((LINKS >= IMPORT_MIN)) && "$TMP/darkshare" help 2>/dev/null 
 	echo "imported in $(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN {printf "%.1f", e - s}') s" >&2
 fi
 
-for port in "$DS_PORT" "$BARE_PORT"; do
+for port in "$DS_PORT" "$BARE_PORT" ${COMPARE:+"$CMP_PORT"}; do
 	if curl -so /dev/null "http://127.0.0.1:$port/"; then
-		die "port $port is busy; set DS_PORT or BARE_PORT"
+		die "port $port is busy; set DS_PORT, BARE_PORT or CMP_PORT"
 	fi
 done
 start_darkshare
+DS_PID=$STARTED_PID
+if [[ -n $COMPARE ]]; then
+	start_darkshare compare "$TMP/darkshare-cmp" "$CMP_PORT" "$TMP/cmp.db"
+	CMP_PID=$STARTED_PID
+fi
 taskset -c "$SERVER_CPU" "$TMP/bare" --listen "127.0.0.1:$BARE_PORT" >"$TMP/bare.log" 2>&1 &
 BARE_PID=$!
 wait_up bare "http://127.0.0.1:$BARE_PORT/ready" "$BARE_PID" # any path answers 302
@@ -171,11 +200,13 @@ wait_up bare "http://127.0.0.1:$BARE_PORT/ready" "$BARE_PID" # any path answers 
 echo "seeding $LINKS links through POST /api/v1/links ..." >&2
 start=$(date +%s.%N)
 mint_all
+[[ -z $COMPARE ]] || mint_all "$CMP_PORT" "$TMP/codes-cmp"
 echo "seeded in $(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN {printf "%.1f", e - s}') s" >&2
 FIRST_CODE=$(head -1 "$TMP/codes")
 
-# Check both answer the same 302 before measuring anything.
-for url in "http://127.0.0.1:$DS_PORT/$FIRST_CODE" "http://127.0.0.1:$BARE_PORT/$FIRST_CODE"; do
+# Check all answer the same 302 before measuring anything.
+for url in "http://127.0.0.1:$DS_PORT/$FIRST_CODE" "http://127.0.0.1:$BARE_PORT/$FIRST_CODE" \
+	${COMPARE:+"http://127.0.0.1:$CMP_PORT/$(head -1 "$TMP/codes-cmp")"}; do
 	status=$(curl -so /dev/null -A "$UA" -w '%{http_code} %{redirect_url}' "$url")
 	[[ $status == 302\ https://news.example.org/story\?id=* ]] || die "GET $url answered $status, not a 302 to the story"
 done
@@ -184,11 +215,12 @@ done
 
 # Every run goes through a Lua request() so that wrk's own cost is alike in
 # all of them; requests are formatted once, up front, where memory allows.
-cat >"$TMP/click.lua" <<EOF
+click_script() { # CODES: the one-agent clicks on the links of CODES
+	cat <<EOF
 wrk.headers["User-Agent"] = "$UA"
 wrk.headers["Referer"] = "$REFERER"
 local paths = {}
-for code in io.lines("$TMP/codes") do paths[#paths + 1] = "/" .. code end
+for code in io.lines("$1") do paths[#paths + 1] = "/" .. code end
 local n = #paths
 local reqs
 if n <= 100000 then
@@ -205,6 +237,9 @@ request = function()
   return wrk.format("GET", paths[i])
 end
 EOF
+}
+click_script "$TMP/codes" >"$TMP/click.lua"
+[[ -z $COMPARE ]] || click_script "$TMP/codes-cmp" >"$TMP/click-cmp.lua"
 
 # The same clicks, from AGENTS real browsers and in-app browsers in turn
 # (humans of the classifier's public corpus): a working set of agents, each
@@ -308,24 +343,26 @@ run_wrk() {
 
 median() { sort -g | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
-# abba TITLE SCRIPT_A PATH_A SCRIPT_B PATH_B: A is the bare app, B darkshare.
+# abba TITLE SCRIPT_A PATH_A SCRIPT_B PATH_B: A is the bare app, B darkshare,
+# unless A_NAME, A_PORT and A_PID say otherwise (the COMPARE server).
 # Prints a Markdown table of every run and the median of per-pair ratios,
-# and leaves the medians in TPUT_RATIO, P99_RATIO, CPU_RATIO (bare's server
-# CPU per request over darkshare's: 1 is as cheap as bare, 0.5 twice its
-# cost), BARE_RPS, DS_RPS, BARE_CPU and DS_CPU (µs a request).
+# and leaves the medians in TPUT_RATIO, P99_RATIO, CPU_RATIO (A's server
+# CPU per request over darkshare's: 1 is as cheap as A, 0.5 twice its
+# cost), BARE_RPS, DS_RPS, BARE_CPU and DS_CPU (µs a request; BARE is A).
 abba() {
 	local title=$1 sa=$2 pa=$3 sb=$4 pb=$5 pair order who res rps p50 p99 errs cpu arps ap99 acpu brps bp99 bcpu
+	local an=${A_NAME:-bare} ap=${A_PORT:-$BARE_PORT} apid=${A_PID:-$BARE_PID}
 	local -a ratios_t=() ratios_p=() ratios_c=() bare_rps=() ds_rps=() bare_cpu=() ds_cpu=()
 	echo "## $title"
 	echo
 	echo "| pair | order | server | req/s | p50 ms | p99 ms | server CPU µs/request | non-2xx/3xx + socket errors |"
 	echo "|---|---|---|---|---|---|---|---|"
 	for pair in $(seq "$ROUNDS"); do
-		if ((pair % 2)); then order="bare darkshare"; else order="darkshare bare"; fi
+		if ((pair % 2)); then order="$an darkshare"; else order="darkshare $an"; fi
 		local a="" b=""
 		for who in $order; do
-			if [[ $who == bare ]]; then
-				res=$(run_wrk bare "$BARE_PORT" "$sa" "$pa" "$BARE_PID")
+			if [[ $who == "$an" ]]; then
+				res=$(run_wrk "$an" "$ap" "$sa" "$pa" "$apid")
 				a=$res
 			else
 				res=$(run_wrk darkshare "$DS_PORT" "$sb" "$pb" "$DS_PID")
@@ -355,9 +392,9 @@ abba() {
 	BARE_CPU=$(printf '%s\n' "${bare_cpu[@]}" | median)
 	DS_CPU=$(printf '%s\n' "${ds_cpu[@]}" | median)
 	echo
-	echo "per-pair darkshare/bare throughput: ${ratios_t[*]}; p99: ${ratios_p[*]}; bare/darkshare server CPU per request: ${ratios_c[*]}"
+	echo "per-pair darkshare/$an throughput: ${ratios_t[*]}; p99: ${ratios_p[*]}; $an/darkshare server CPU per request: ${ratios_c[*]}"
 	echo
-	echo "**median of per-pair ratios: throughput $TPUT_RATIO, p99 latency $P99_RATIO, server CPU per request (bare/darkshare) $CPU_RATIO** (medians: bare $BARE_RPS req/s and $BARE_CPU µs a request, darkshare $DS_RPS req/s and $DS_CPU µs)"
+	echo "**median of per-pair ratios: throughput $TPUT_RATIO, p99 latency $P99_RATIO, server CPU per request ($an/darkshare) $CPU_RATIO** (medians: $an $BARE_RPS req/s and $BARE_CPU µs a request, darkshare $DS_RPS req/s and $DS_CPU µs)"
 	echo
 }
 
@@ -373,6 +410,16 @@ echo
 abba "Redirects: GET /{code} of $LINKS links at random ($SPREAD), desktop Chrome from Gmail (counted as clicks)" \
 	"$TMP/click.lua" / "$TMP/click.lua" /
 CLICK_T=$TPUT_RATIO CLICK_P=$P99_RATIO CLICK_BARE=$BARE_RPS CLICK_DS=$DS_RPS CLICK_C=$CPU_RATIO CLICK_BARECPU=$BARE_CPU CLICK_DSCPU=$DS_CPU
+
+if [[ -n $COMPARE ]]; then
+	A_NAME=compare A_PORT=$CMP_PORT A_PID=$CMP_PID abba \
+		"Redirects as above: this checkout's darkshare against $COMPARE's (its own $LINKS links)" \
+		"$TMP/click-cmp.lua" / "$TMP/click.lua" /
+	CMP_T=$TPUT_RATIO CMP_P=$P99_RATIO CMP_C=$CPU_RATIO CMP_RPS=$BARE_RPS CMP_DS=$DS_RPS CMP_CPU=$BARE_CPU CMP_DSCPU=$DS_CPU
+	# The compare server is idle from here on; it would only take memory.
+	stop_server "$CMP_PID"
+	CMP_PID=
+fi
 
 sleep 2 # one flush interval and then some, so the db holds the counts
 # Sum over a few codes: with many links, any one of them may have had no request.
@@ -423,6 +470,9 @@ echo
 echo "| measurement | darkshare req/s | bare Fiber req/s | darkshare/bare throughput | darkshare/bare p99 | server CPU µs a request, darkshare / bare | bare/darkshare CPU a request |"
 echo "|---|---|---|---|---|---|---|"
 echo "| redirect, random code, counted as a click | $CLICK_DS | $CLICK_BARE | $CLICK_T | $CLICK_P | $CLICK_DSCPU / $CLICK_BARECPU | $CLICK_C |"
+if [[ -n $COMPARE ]]; then
+	echo "| the same, against $COMPARE's darkshare (its figures in the bare columns) | $CMP_DS | $CMP_RPS | $CMP_T | $CMP_P | $CMP_DSCPU / $CMP_CPU | $CMP_C |"
+fi
 echo "| redirect, $(wc -l <"$TMP/agents.txt") real agents in turn | $AGENTS_DS | $AGENTS_BARE | $AGENTS_T | $AGENTS_P | $AGENTS_DSCPU / $AGENTS_BARECPU | $AGENTS_C |"
 echo "| redirect, a new agent every request | $NEWUA_DS | $NEWUA_BARE | $NEWUA_T | $NEWUA_P | $NEWUA_DSCPU / $NEWUA_BARECPU | $NEWUA_C |"
 echo "| idempotent mint (admin) vs bare 302 | $MINT_DS | $MINT_BARE | $MINT_T | $MINT_P | $MINT_DSCPU / $MINT_BARECPU | $MINT_C |"
