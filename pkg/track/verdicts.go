@@ -3,6 +3,7 @@ package track
 import (
 	"fmt"
 	"hash/maphash"
+	"sync/atomic"
 
 	"github.com/maypok86/otter/v2"
 )
@@ -19,10 +20,29 @@ import (
 // agents survives a flood of agents each seen once (TestVerdictCacheFlood).
 // The direct-mapped table it replaced let any two agents that shared a slot
 // evict each other, and let a flood evict everyone.
+//
+// An agent enters the cache only when it misses a second time (seen, the
+// doorkeeper of TinyLFU's paper, which otter leaves out): inserting into
+// otter and evicting from its window cost a never-seen agent more than
+// classifying it (BenchmarkClassifyFlood), and one seen once is most likely
+// never seen again.
 type verdictCache struct {
 	uaSeed, refSeed maphash.Seed
 	entries         *otter.Cache[uint64, uint32]
+
+	// seen has a bit for every key that missed since the last reset,
+	// indexed by the key's top bits; seenKeys counts the bits set. Cleared
+	// when seenKeys reaches seenReset, before false hits (an agent let in
+	// at its first miss) pass 1 in 8.
+	seen     [seenBits / 64]atomic.Uint64
+	seenKeys atomic.Int64
 }
+
+const (
+	seenShift = 20
+	seenBits  = 1 << seenShift // 128 KiB
+	seenReset = seenBits / 8
+)
 
 // verdictEntries bounds the cache: 65,536 agent and referrer pairs, a few
 // MiB, several times the agents a busy site sees in a day.
@@ -50,8 +70,31 @@ func (vc *verdictCache) get(key uint64) (Result, bool) {
 	return unpackVerdict(w), true
 }
 
+// put caches key's verdict if key missed before.
 func (vc *verdictCache) put(key uint64, r Result) {
-	vc.entries.Set(key, packVerdict(r))
+	if vc.missedBefore(key) {
+		vc.entries.Set(key, packVerdict(r))
+	}
+}
+
+// missedBefore records a miss of key and reports whether key had missed
+// since the last reset.
+func (vc *verdictCache) missedBefore(key uint64) bool {
+	// Fibonacci hashing spreads any keys, even ones that differ in low bits only.
+	i := key * 0x9e3779b97f4a7c15 >> (64 - seenShift)
+	bit := uint64(1) << (i % 64)
+	if vc.seen[i/64].Or(bit)&bit != 0 {
+		return true
+	}
+	// Add returns each count once, so one caller resets; a key set while
+	// it clears may be dropped, and then waits for one more miss.
+	if vc.seenKeys.Add(1) == seenReset {
+		for j := range vc.seen {
+			vc.seen[j].Store(0)
+		}
+		vc.seenKeys.Store(0)
+	}
+	return false
 }
 
 // A verdict word: bits 0-1 the class, 2-3 the device, 4-7 the referrer,
