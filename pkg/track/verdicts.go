@@ -22,18 +22,18 @@ import (
 // evict each other, and let a flood evict everyone.
 //
 // An agent enters the cache only when it misses a second time (seen, the
-// doorkeeper of TinyLFU's paper, which otter leaves out): inserting into
-// otter and evicting from its window cost a never-seen agent more than
-// classifying it (BenchmarkClassifyFlood), and one seen once is most likely
-// never seen again.
+// doorkeeper of TinyLFU's paper, which otter, like Caffeine, does without):
+// inserting into otter and evicting from its window cost a never-seen agent
+// more than classifying it (BenchmarkClassifyFlood), and one seen once is
+// most likely never seen again.
 type verdictCache struct {
 	uaSeed, refSeed maphash.Seed
 	entries         *otter.Cache[uint64, uint32]
 
-	// seen has a bit for every key that missed since the last reset,
-	// indexed by the key's top bits; seenKeys counts the bits set. Cleared
-	// when seenKeys reaches seenReset, before false hits (an agent let in
-	// at its first miss) pass 1 in 8.
+	// seen has a bit for every key that missed since the last reset, at a
+	// hash of the key; seenKeys counts the bits set. It is cleared when
+	// seenKeys reaches seenReset, before false hits (an agent let in at
+	// its first miss) pass 1 in 8.
 	seen     [seenBits / 64]atomic.Uint64
 	seenKeys atomic.Int64
 }
