@@ -156,7 +156,7 @@ func newDayChart(days []report.DayClicks, prev []uint64) dayChart {
 			if n == 0 {
 				continue
 			}
-			h := float64(n) * (ch.Bottom - ch.Top) / float64(ch.Max)
+			h := float64(n) * ch.PlotH / float64(ch.Max)
 			y -= h
 			cd.Segments = append(cd.Segments, segment{X: cd.X + gap, Y: y, W: slot - 2*gap, H: h, Fill: channelFills[c], Channel: c, N: n})
 			if len(note) > 0 {
@@ -176,7 +176,7 @@ func newDayChart(days []report.DayClicks, prev []uint64) dayChart {
 }
 
 func (ch dayChart) y(v uint64) float64 {
-	return ch.Bottom - float64(v)*(ch.Bottom-ch.Top)/float64(ch.Max)
+	return ch.Bottom - float64(v)*ch.PlotH/float64(ch.Max)
 }
 
 // niceStep is the gridlines' step for a scale up to top: 1, 2 or 5 times a

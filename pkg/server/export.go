@@ -59,8 +59,10 @@ func exportRowOfCounts(l link.Link, counts map[stats.Metric]uint64) exportRow {
 
 // breakdownColumn is one CSV column of a breakdown: a spreadsheet takes a
 // fixed set of columns better than a row per metric, and the classes come
-// from fixed tables, so every export has the same header. Names no
-// longer in the tables (counted by an older version) fall into "other".
+// from fixed tables, so every export has the same header. An app no longer
+// in the preview or in-app tables (counted by an older version) falls into
+// their "other"; channels, referrers and devices are closed sets, named
+// here whole.
 type breakdownColumn struct {
 	prefix string // of the column's name
 	names  []string

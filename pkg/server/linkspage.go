@@ -81,7 +81,7 @@ func (s *server) linksPage() fiber.Handler {
 		case "":
 			page, err = s.Links.List(c.UserContext(), q)
 		case "clicks", "created":
-			page.Links, truncated, err = s.matchingLinks(c, q, sortedLimit)
+			page.Links, truncated, err = s.matchingLinks(c, q)
 		default:
 			return errBadRequestf("sort must be clicks or created")
 		}
@@ -102,24 +102,15 @@ func (s *server) linksPage() fiber.Handler {
 	}
 }
 
-// matchingLinks returns every link q's search and channel select, up to
-// limit; truncated says there were more.
-func (s *server) matchingLinks(c *fiber.Ctx, q link.ListQuery, limit int) (links []link.Link, truncated bool, err error) {
-	q.After, q.Limit = "", link.MaxListLimit
-	for {
-		page, err := s.Links.List(c.UserContext(), q)
-		if err != nil {
-			return nil, false, err
-		}
-		links = append(links, page.Links...)
-		if len(links) > limit {
-			return links[:limit], true, nil
-		}
-		if page.Next == "" {
-			return links, false, nil
-		}
-		q.After = page.Next
+// matchingLinks returns the first sortedLimit links q's search and channel
+// select; truncated says there were more (a store sets Next only then).
+func (s *server) matchingLinks(c *fiber.Ctx, q link.ListQuery) (links []link.Link, truncated bool, err error) {
+	q.After, q.Limit = "", sortedLimit
+	page, err := s.Links.List(c.UserContext(), q)
+	if err != nil {
+		return nil, false, err
 	}
+	return page.Links, page.Next != "", nil
 }
 
 // recentClicks returns the clicks of every link with any in the last
@@ -237,12 +228,8 @@ func (s *server) linksPageSetDisabled() fiber.Handler {
 		if localPath(back) != back {
 			back = "/links"
 		}
-		admin, err := s.formAdmin(c)
-		if err != nil {
+		if ok, err := s.adminForm(c, back); !ok {
 			return err
-		}
-		if !admin {
-			return c.Redirect("/login?next="+url.QueryEscape(back), fiber.StatusSeeOther)
 		}
 		disabled, err := formBool(c.FormValue("disabled"))
 		if err != nil {
@@ -253,6 +240,16 @@ func (s *server) linksPageSetDisabled() fiber.Handler {
 		}
 		return c.Redirect(back, fiber.StatusSeeOther)
 	}
+}
+
+// adminForm reports whether a form post speaks for the admin (formAdmin);
+// if not, it has sent the browser to log in and come back to next.
+func (s *server) adminForm(c *fiber.Ctx, next string) (bool, error) {
+	admin, err := s.formAdmin(c)
+	if err != nil || admin {
+		return admin, err
+	}
+	return false, c.Redirect("/login?next="+url.QueryEscape(next), fiber.StatusSeeOther)
 }
 
 // formAdmin reports whether a form post speaks for the admin: by a bearer
@@ -314,12 +311,8 @@ func (s *server) listLinks() fiber.Handler {
 // form's token.
 func (s *server) linksPageCreate() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		admin, err := s.formAdmin(c)
-		if err != nil {
+		if ok, err := s.adminForm(c, "/links"); !ok {
 			return err
-		}
-		if !admin {
-			return c.Redirect("/login?next=/links", fiber.StatusSeeOther)
 		}
 		var channels []string
 		for _, ch := range c.Request().PostArgs().PeekMulti("channel") {
@@ -357,15 +350,12 @@ const bulkSample = 10
 // every link at once. It reads at most sortedLimit links.
 func (s *server) linksPageDisableAll() fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		admin, err := s.formAdmin(c)
-		if err != nil {
+		if ok, err := s.adminForm(c, "/links"); !ok {
 			return err
-		}
-		if !admin {
-			return c.Redirect("/login?next=/links", fiber.StatusSeeOther)
 		}
 		q := link.ListQuery{Search: c.FormValue("q")}
 		if v := c.FormValue("channel"); v != "" {
+			var err error
 			if q.Channel, err = link.ParseChannel(v); err != nil {
 				return err
 			}
@@ -373,7 +363,7 @@ func (s *server) linksPageDisableAll() fiber.Handler {
 		if strings.TrimSpace(q.Search) == "" && q.Channel == "" {
 			return errBadRequestf("search for the links to disable first: disabling every link at once is not offered")
 		}
-		links, truncated, err := s.matchingLinks(c, q, sortedLimit)
+		links, truncated, err := s.matchingLinks(c, q)
 		if err != nil {
 			return err
 		}

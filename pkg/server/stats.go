@@ -73,9 +73,6 @@ func (s *server) statsFor(c *fiber.Ctx, code, key string, reader bool) (link.Lin
 	return l, sum, err
 }
 
-// linkFor returns a link if the caller may read all stats (reader) or
-// holds the link's stats key; otherwise errNoStats, whether or not the
-// code exists. A key is a credential: a wrong one, or one for a code that
 // linkPeriod returns the link of the request's :code that key (or an
 // admin reader) may see, the period the query asks for, and the link's
 // counts over it: what a link's stats page and its export both show.
@@ -92,6 +89,9 @@ func (s *server) linkPeriod(c *fiber.Ctx, key string, reader bool) (link.Link, s
 	return l, p, sum, err
 }
 
+// linkFor returns a link if the caller may read all stats (reader) or
+// holds the link's stats key; otherwise errNoStats, whether or not the
+// code exists. A key is a credential: a wrong one, or one for a code that
 // does not exist, counts against the guessing limit.
 func (s *server) linkFor(c *fiber.Ctx, code, key string, reader bool) (link.Link, error) {
 	var l link.Link
