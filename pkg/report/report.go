@@ -49,8 +49,6 @@ type Report struct {
 	// Hosts are the page views by the host of their pages, most views
 	// first: the site-wide share of each site an instance serves.
 	Hosts []HostViews
-	// Amplification is each channel's reshares per click, site-wide.
-	Amplification []ChannelAmplification
 }
 
 // HostViews are the page views of one host's pages.
@@ -236,7 +234,6 @@ func (a *accumulator) report(top int) Report {
 			r.Channels = append(r.Channels, ChannelRow{Channel: link.Channels[i], Breakdown: *b})
 		}
 	}
-	r.Amplification = Amplify(r.Channels)
 	for i, byChannel := range a.clicks {
 		dc := DayClicks{Day: a.period.From + stats.Day(i), Channels: map[link.Channel]uint64{}}
 		for ch, n := range byChannel {

@@ -98,7 +98,7 @@ func (s *server) dashboard() fiber.Handler {
 			Changes:  changesOf(r.Totals, prev.Totals, prev.Period),
 			Chart:    newDayChart(r.ClicksPerDay, dailyTotals(prev.ClicksPerDay)),
 			PastedIn: shareBars(r.Totals.PreviewsByApp), ViewRows: viewRows(r.Views), Method: track.LandingMethod,
-			Amplification: amplificationRows(r.Amplification),
+			Amplification: amplificationRows(report.Amplify(r.Channels)),
 		}
 		return s.page(c, fiber.StatusOK, "dashboard.html", page)
 	}

@@ -38,7 +38,7 @@ func FuzzShareBody(f *testing.F) {
 				t.Fatal(err)
 			}
 			shares += sum.Totals[stats.Shares]
-			reshares += sum.Totals[stats.Reshares]
+			reshares += stats.BreakdownOf(sum.Totals).Reshares
 		}
 		return shares, reshares
 	}

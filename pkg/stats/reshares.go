@@ -1,19 +1,18 @@
 package stats
 
-// Reshares counts the shares made by readers a link brought: a share
-// intent whose via named the link (the landing marker the reader arrived
-// with). It is counted on the link that brought the reader, in total and
-// as ResharePrefix + the channel of the new share ("reshares:whatsapp").
-const Reshares Metric = "reshares"
-
-// ResharePrefix names a link's reshares by the channel of the new share.
+// ResharePrefix names a link's reshares by the channel of the new share
+// ("reshares:whatsapp"). A reshare is a share made by a reader the link
+// brought: a share intent whose via named the link (the landing marker the
+// reader arrived with), counted on that link. Breakdown.Reshares, the
+// total, is their sum; records written before it was derived also hold a
+// "reshares" counter, which reads ignore.
 const ResharePrefix = "reshares:"
 
 // RecordReshare counts one reshare of the link with code, by channel (the
 // new share's), pending until the next flush like clicks. code must be a
 // string the caller owns.
 func (a *Aggregator) RecordReshare(code string, day Day, channel string) {
-	a.AddMany(code, day, Reshares, Metric(ResharePrefix+channel))
+	a.Add(code, day, Metric(ResharePrefix+channel))
 }
 
 // Amplification is how far the readers that one channel's links brought

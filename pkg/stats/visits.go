@@ -140,10 +140,9 @@ func (b *Breakdown) AddCounts(counts map[Metric]uint64) {
 			b.Scanners += n
 		case m == Bots:
 			b.Bots += n
-		case m == Reshares:
-			b.Reshares += n
 		case strings.HasPrefix(s, ResharePrefix):
 			b.ResharesByChannel[s[len(ResharePrefix):]] += n
+			b.Reshares += n
 		case strings.HasPrefix(s, previewPrefix):
 			b.PreviewsByApp[s[len(previewPrefix):]] += n
 			b.Previews += n
