@@ -181,21 +181,29 @@ func joinHostPort(host, port string) string {
 // stripTracking drops tracking parameters and empty pairs from a raw query,
 // leaving every other pair byte for byte as it was.
 func stripTracking(rawQuery string) string {
-	if rawQuery == "" {
-		return ""
+	kept := queryPairs(rawQuery, func(key string, ok bool) bool { return !ok || !isTracking(strings.ToLower(key)) })
+	for i, pair := range kept {
+		kept[i] = escapeSpaces(pair)
 	}
-	kept := make([]string, 0, strings.Count(rawQuery, "&")+1)
+	return strings.Join(kept, "&")
+}
+
+// queryPairs returns the pairs of a raw query that keep accepts, byte for
+// byte, leaving out empty ones. keep is given the pair's key unescaped,
+// and ok false if the key does not unescape.
+func queryPairs(rawQuery string, keep func(key string, ok bool) bool) []string {
+	var kept []string
 	for pair := range strings.SplitSeq(rawQuery, "&") {
 		if pair == "" {
 			continue
 		}
 		key, _, _ := strings.Cut(pair, "=")
-		if k, err := url.QueryUnescape(key); err == nil && isTracking(strings.ToLower(k)) {
-			continue
+		k, err := url.QueryUnescape(key)
+		if keep(k, err == nil) {
+			kept = append(kept, pair)
 		}
-		kept = append(kept, escapeSpaces(pair))
 	}
-	return strings.Join(kept, "&")
+	return kept
 }
 
 // escapeSpaces percent-encodes white space, as browsers send it, so that

@@ -71,19 +71,8 @@ func pageAddress(normalized string, keep map[string]bool) string {
 		}
 		b.WriteString(pageSegment(seg))
 	}
-	first := true
-	for pair := range strings.SplitSeq(u.RawQuery, "&") {
-		key, _, _ := strings.Cut(pair, "=")
-		if k, err := url.QueryUnescape(key); pair == "" || err != nil || !keep[k] {
-			continue
-		}
-		if first {
-			b.WriteByte('?')
-			first = false
-		} else {
-			b.WriteByte('&')
-		}
-		b.WriteString(pair)
+	if q := queryPairs(u.RawQuery, func(key string, ok bool) bool { return ok && keep[key] }); len(q) > 0 {
+		b.WriteString("?" + strings.Join(q, "&"))
 	}
 	return b.String()
 }

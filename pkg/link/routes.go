@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -203,14 +204,7 @@ func (x *routeIndex) holds(i int, r Route) bool {
 }
 
 // channelIndex is 1 + ch's place in Channels, or 0 if it is none of them.
-func channelIndex(ch Channel) uint8 {
-	for i, c := range Channels {
-		if c == ch {
-			return uint8(i + 1)
-		}
-	}
-	return 0
-}
+func channelIndex(ch Channel) uint8 { return uint8(slices.Index(Channels, ch) + 1) }
 
 // channelOfIndex is the channel of channelIndex i.
 func channelOfIndex(i uint8) Channel {

@@ -107,15 +107,6 @@ func Build(ctx context.Context, counts Counts, links Links, period stats.Period,
 
 const channelCount = 8 // len(link.Channels)
 
-// channelIndex is each channel's place in link.Channels.
-var channelIndex = func() map[link.Channel]int {
-	m := make(map[link.Channel]int, len(link.Channels))
-	for i, ch := range link.Channels {
-		m[ch] = i
-	}
-	return m
-}()
-
 // accumulator sums a scan. A report reads every record of its period, so
 // each record costs a lookup of its code and a few additions, no more.
 type accumulator struct {
@@ -167,8 +158,8 @@ func (a *accumulator) linkOf(code string) (*linkCounts, error) {
 	if err != nil {
 		return nil, fmt.Errorf("look up link %s: %w", code, err)
 	}
-	ch, ok := channelIndex[l.Channel]
-	if !ok {
+	ch := slices.Index(link.Channels, l.Channel)
+	if ch < 0 {
 		return nil, fmt.Errorf("link %s has an unknown channel %q", code, l.Channel)
 	}
 	lc := &linkCounts{link: l, channel: ch, Breakdown: stats.BreakdownOf(nil)}
