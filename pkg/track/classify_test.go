@@ -293,7 +293,8 @@ func TestClassifyReferrerOnlyForHumans(t *testing.T) {
 }
 
 // TestClassifyCacheEvicts classifies more distinct visits than the cache
-// holds, twice over, so that most entries are evicted, and checks every
+// holds, each twice in a row so that it enters the cache, in two rounds, so
+// that answers come from hits and entries are evicted; it checks every
 // answer against the uncached rules.
 func TestClassifyCacheEvicts(t *testing.T) {
 	c := NewClassifier()
@@ -310,12 +311,23 @@ func TestClassifyCacheEvicts(t *testing.T) {
 	}
 	n := 3 * verdictEntries / 2
 	for round := range 2 {
-		for i := range n {
-			v := visit(i)
+		for i := range 2 * n {
+			v := visit(i / 2)
 			if got, want := c.Classify(v), byRequest(v, c.uncached(v.UserAgent, v.Referer)); got != want {
 				t.Fatalf("round %d: Classify(%+v) = %+v, want %+v", round, v, got, want)
 			}
 		}
+	}
+	cached := 0
+	for i := range n {
+		v := visit(i)
+		if _, ok := c.verdicts.get(c.verdicts.key(v.UserAgent, v.Referer)); ok {
+			cached++
+		}
+	}
+	t.Logf("%d of %d visits cached", cached, n)
+	if cached == 0 || cached == n {
+		t.Errorf("%d of %d visits cached, want some cached and some evicted", cached, n)
 	}
 }
 
@@ -419,8 +431,13 @@ func TestClassifyCacheCopiesUserAgent(t *testing.T) {
 	c := NewClassifier()
 	buf := []byte("curl/8.7.1 (X11; Linux)")
 	borrowed := unsafe.String(&buf[0], len(buf))
-	if got := c.Classify(Visit{UserAgent: borrowed}); got.Class != Bot {
-		t.Fatalf("curl: class %v, want bot", got.Class)
+	for range 2 { // an agent enters the cache at its second miss
+		if got := c.Classify(Visit{UserAgent: borrowed}); got.Class != Bot {
+			t.Fatalf("curl: class %v, want bot", got.Class)
+		}
+	}
+	if _, ok := c.verdicts.get(c.verdicts.key(borrowed, "")); !ok {
+		t.Fatal("curl was not cached, so the cache's memory is not tested")
 	}
 	copy(buf, "Mozilla/5") // the server reuses its buffer for the next request
 	if got := c.Classify(Visit{UserAgent: "curl/8.7.1 (X11; Linux)"}); got.Class != Bot {
@@ -580,6 +597,7 @@ var benchVisit = Visit{
 func BenchmarkClassifyCached(b *testing.B) {
 	c := NewClassifier()
 	c.Classify(benchVisit)
+	c.Classify(benchVisit) // an agent enters the cache at its second miss
 	b.ReportAllocs()
 	for b.Loop() {
 		c.Classify(benchVisit)
@@ -587,7 +605,7 @@ func BenchmarkClassifyCached(b *testing.B) {
 }
 
 // BenchmarkClassifyFlood is a never-seen agent on every call, through the
-// cache: a lookup that misses, a classification and an insertion.
+// cache: a lookup that misses, a doorkeeper mark and a classification.
 func BenchmarkClassifyFlood(b *testing.B) {
 	c := NewClassifier()
 	v := benchVisit
