@@ -1,6 +1,7 @@
 package track
 
 import (
+	"bytes"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -256,7 +257,7 @@ func TestClassifyTableCoverage(t *testing.T) {
 			for _, p := range row.patterns {
 				t.Run(fmt.Sprintf("%s/%s/%s", tbl.name, row.app, p.s), func(t *testing.T) {
 					for _, tc := range cases {
-						if tc.class == tbl.class && tc.app == row.app && p.match(tc.ua) {
+						if tc.class == tbl.class && tc.app == row.app && matchesTablePattern(p, tc.ua) {
 							return
 						}
 					}
@@ -264,6 +265,23 @@ func TestClassifyTableCoverage(t *testing.T) {
 				})
 			}
 		}
+	}
+}
+
+// matchesTablePattern reports whether ua matches p by the matcher's rules
+// for a table pattern, which must start a word.
+func matchesTablePattern(p pattern, ua string) bool {
+	lower := lowerASCII(make([]byte, len(ua)), ua)
+	t := token{anchor: p.kind, word: true}
+	for i := 0; ; {
+		j := bytes.Index(lower[i:], []byte(p.s))
+		if j < 0 {
+			return false
+		}
+		if t.fits(lower, i+j, i+j+len(p.s)) {
+			return true
+		}
+		i += j + 1
 	}
 }
 

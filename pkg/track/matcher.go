@@ -186,12 +186,6 @@ func inside(s span, spans []span) bool {
 	return false
 }
 
-// startsWord reports whether a pattern matched at s[i:] starts a word: a
-// pattern beginning with a letter or digit needs something else before it.
-func startsWord(s string, i int) bool {
-	return !isAlnum(s[i]) || i == 0 || !isAlnum(s[i-1])
-}
-
 func isAlnum(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
 }

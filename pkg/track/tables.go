@@ -35,30 +35,6 @@ type pattern struct {
 	s    string // lower case
 }
 
-// match reports whether ua, in any case, matches p, as the matcher does for
-// table patterns (which must start a word).
-func (p pattern) match(ua string) bool {
-	lower := strings.ToLower(ua)
-	switch p.kind {
-	case kindWhole:
-		return lower == p.s
-	case kindPrefix:
-		return strings.HasPrefix(lower, p.s)
-	case kindSuffix:
-		return strings.HasSuffix(lower, p.s)
-	}
-	for i := 0; ; {
-		j := strings.Index(lower[i:], p.s)
-		if j < 0 {
-			return false
-		}
-		if startsWord(lower, i+j) {
-			return true
-		}
-		i += j + 1
-	}
-}
-
 func has(s string) pattern    { return pattern{kindContains, strings.ToLower(s)} }
 func whole(s string) pattern  { return pattern{kindWhole, strings.ToLower(s)} }
 func prefix(s string) pattern { return pattern{kindPrefix, strings.ToLower(s)} }
