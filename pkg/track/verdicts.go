@@ -18,8 +18,6 @@ import (
 // small window and reaches the main space only if it was seen more often
 // than the entry it would evict, so a working set of tens of thousands of
 // agents survives a flood of agents each seen once (TestVerdictCacheFlood).
-// The direct-mapped table it replaced let any two agents that shared a slot
-// evict each other, and let a flood evict everyone.
 //
 // An agent enters the cache only when it misses a second time (seen, the
 // doorkeeper of TinyLFU's paper, which otter, like Caffeine, does without):

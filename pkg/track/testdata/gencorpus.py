@@ -219,7 +219,7 @@ def git_rev(path):
         return "unknown"
 
 
-def dd_label(x, fn):
+def dd_label(x):
     """Returns (class, app) for a device-detector fixture, or None to leave it out."""
     ua = x["user_agent"]
     client = x.get("client") or {}
@@ -270,7 +270,7 @@ def device_detector(root):
         if not fn.endswith(".yml") or fn == "bots.yml":
             continue
         for x in yaml.load(open(os.path.join(fixtures, fn)), Loader=Loader) or []:
-            label = dd_label(x, fn)
+            label = dd_label(x)
             if label is None:
                 continue
             client = x.get("client") or {}
@@ -334,7 +334,7 @@ def manual(path):
         if line.startswith("#") or not line.strip():
             continue
         cls, app, source, ua = line.rstrip("\n").split("\t", 3)
-        rows.append((cls, app, source, ua.replace("\\t", "\t")))
+        rows.append((cls, app, source, ua))
     return rows
 
 
