@@ -115,7 +115,7 @@ func TestEveryCommandHasItsOwnHelp(t *testing.T) {
 // does not print (a screen or a log could keep it).
 func TestHelpHidesTheAdminToken(t *testing.T) {
 	env := map[string]string{"DARKSHARE_ADMIN_TOKEN": testAdminToken}
-	for _, args := range [][]string{{"keys", "list", "-h"}, {"keys", "create", "-h"}, {"keys", "revoke", "-h"}, {"backup", "-h"}, {"serve", "-h"}} {
+	for _, args := range [][]string{{"keys", "list", "-h"}, {"keys", "create", "-h"}, {"keys", "revoke", "-h"}, {"backup", "-h"}} {
 		stdout, _, err := runCLISplit(t, env, args...)
 		if err != nil || strings.Contains(stdout, testAdminToken) {
 			t.Errorf("%q (%v) shows the token:\n%s", args, err, stdout)
