@@ -70,19 +70,32 @@ func openBackend(ctx context.Context, db string) (*backend, error) {
 // new empty db.
 func openExistingBackend(ctx context.Context, db string) (*backend, error) {
 	if !isPostgresURL(db) {
-		if err := mustExist(db); err != nil {
+		if err := dbFlagMustExist(db); err != nil {
 			return nil, err
 		}
 	}
 	return openBackend(ctx, db)
 }
 
+// dbFlagMustExist is mustExist for a path from --db or DARKSHARE_DB.
+func dbFlagMustExist(path string) error {
+	err := mustExist(path)
+	if errors.Is(err, errNoDB) {
+		return fmt.Errorf("%w: check --db or DARKSHARE_DB (serve makes the db at its first start)", err)
+	}
+	return err
+}
+
+// errNoDB is mustExist's error for a missing file; the caller knows which
+// flag named the path, so it adds the hint.
+var errNoDB = errors.New("no db")
+
 // mustExist returns an error naming path unless it is a file.
 func mustExist(path string) error {
 	fi, err := os.Stat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("no db at %s: check --db or DARKSHARE_DB (serve makes the db at its first start)", path)
+		return fmt.Errorf("%w at %s", errNoDB, path)
 	case err != nil:
 		return err // a *fs.PathError, which names the path
 	case !fi.Mode().IsRegular():

@@ -10,9 +10,10 @@ import (
 
 // command is one command of the CLI, or one verb of keys and links: what
 // its --help shows, and what its errors name. The standard flag package
-// parses its flags; parse adds what that package lacks: flags after the
-// arguments, a help that shows only this command's flags, and errors
-// that end with a hint instead of a dump of every flag.
+// parses its flags; parse adds what that package lacks: flags anywhere
+// among the arguments, a help with the usage line and the about text that
+// spells the flags --name, and errors that end with a hint instead of a
+// dump of every flag.
 type command struct {
 	name  string   // as typed after "darkshare": "keys revoke"
 	args  []string // its positional arguments, all required: {"ID"}
@@ -74,9 +75,6 @@ func (c command) usage() string {
 // default, as --name (the spelling the README uses; -name works too).
 func (c command) printHelp(fs *flag.FlagSet, w io.Writer) {
 	fmt.Fprintf(w, "Usage: %s\n\n%s\n", c.usage(), strings.TrimSpace(c.about))
-	if !hasFlags(fs) {
-		return
-	}
 	fmt.Fprintln(w, "\nFlags:")
 	fs.VisitAll(func(f *flag.Flag) {
 		kind, usage := flag.UnquoteUsage(f)
@@ -95,12 +93,6 @@ func (c command) printHelp(fs *flag.FlagSet, w io.Writer) {
 		}
 		fmt.Fprintln(w)
 	})
-}
-
-func hasFlags(fs *flag.FlagSet) bool {
-	n := 0
-	fs.VisitAll(func(*flag.Flag) { n++ })
-	return n > 0
 }
 
 // parseInterleaved parses the flags of args wherever they are, and

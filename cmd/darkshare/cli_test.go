@@ -115,7 +115,7 @@ func TestEveryCommandHasItsOwnHelp(t *testing.T) {
 // does not print (a screen or a log could keep it).
 func TestHelpHidesTheAdminToken(t *testing.T) {
 	env := map[string]string{"DARKSHARE_ADMIN_TOKEN": testAdminToken}
-	for _, args := range [][]string{{"keys", "list", "-h"}, {"keys", "create", "-h"}, {"keys", "revoke", "-h"}, {"backup", "-h"}, {"serve", "-h"}} {
+	for _, args := range [][]string{{"keys", "list", "-h"}, {"keys", "create", "-h"}, {"keys", "revoke", "-h"}, {"backup", "-h"}} {
 		stdout, _, err := runCLISplit(t, env, args...)
 		if err != nil || strings.Contains(stdout, testAdminToken) {
 			t.Errorf("%q (%v) shows the token:\n%s", args, err, stdout)
@@ -220,19 +220,23 @@ func TestCommandsOnAMissingDBMakeNone(t *testing.T) {
 	if err := writeFile(csvFile, "url,channel\nhttps://a.example/,email\n"); err != nil {
 		t.Fatal(err)
 	}
-	for _, args := range [][]string{
-		{"reset-admin-token", "--db", missing},
-		{"keys", "create", "--name", "x", "--scopes", "admin", "--db", missing},
-		{"keys", "list", "--db", missing},
-		{"keys", "revoke", "some-id", "--db", missing},
-		{"backup", filepath.Join(dir, "b.db"), "--db", missing},
-		{"check", "--db", missing},
-		{"links", "import", csvFile, "--db", missing},
-		{"copy", "--from", missing, "--to", "postgres://u@127.0.0.1:1/db"},
+	const dbHint = ": check --db or DARKSHARE_DB"
+	for _, tt := range []struct {
+		args []string
+		hint string // follows "no db at PATH"
+	}{
+		{[]string{"reset-admin-token", "--db", missing}, dbHint},
+		{[]string{"keys", "create", "--name", "x", "--scopes", "admin", "--db", missing}, dbHint},
+		{[]string{"keys", "list", "--db", missing}, dbHint},
+		{[]string{"keys", "revoke", "some-id", "--db", missing}, dbHint},
+		{[]string{"backup", filepath.Join(dir, "b.db"), "--db", missing}, dbHint},
+		{[]string{"check", "--db", missing}, dbHint},
+		{[]string{"links", "import", csvFile, "--db", missing}, dbHint},
+		{[]string{"copy", "--from", missing, "--to", "postgres://u@127.0.0.1:1/db"}, ": check --from"},
 	} {
-		out, err := runCLI(t, nil, args...)
-		if err == nil || strings.Count(err.Error(), missing) != 1 {
-			t.Errorf("%q: %v, want an error that names %s once\n%s", args, err, missing, out)
+		out, err := runCLI(t, nil, tt.args...)
+		if err == nil || strings.Count(err.Error(), missing) != 1 || !strings.Contains(err.Error(), "no db at "+missing+tt.hint) {
+			t.Errorf("%q: %v, want an error that names %s once, then%s\n%s", tt.args, err, missing, tt.hint, out)
 		}
 	}
 	if out, err := runCLI(t, map[string]string{"DARKSHARE_DB": missing}, "keys", "list"); err == nil || !strings.Contains(err.Error(), "no db at "+missing) {

@@ -46,7 +46,11 @@ func copyCommand(ctx context.Context, args []string, getenv func(string) string,
 		return errors.New("copy: --to must be a PostgreSQL URL, postgres://user:password@host:port/database (a copy of a bbolt file is a backup: darkshare backup)")
 	}
 	// store.Open would create a missing file and copy nothing from it.
-	if err := mustExist(*from); err != nil {
+	err := mustExist(*from)
+	if errors.Is(err, errNoDB) {
+		return fmt.Errorf("copy: %w: check --from", err)
+	}
+	if err != nil {
 		return fmt.Errorf("copy: %w", err)
 	}
 	src, err := openBolt(*from)

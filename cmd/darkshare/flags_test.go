@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +20,9 @@ var noCampaign = link.Campaign{Preset: link.PresetNone}
 // defaultConns are the connection bounds when no flag or variable sets them.
 var defaultConns = server.DefaultConns()
 
+// defaultPageParams are the page parameters when no flag or variable sets them.
+var defaultPageParams = []string{"p", "page_id", "cat", "id", "page"}
+
 func TestServeFlags(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -27,31 +31,31 @@ func TestServeFlags(t *testing.T) {
 		want    serveConfig
 		wantErr bool
 	}{
-		{name: "defaults", want: serveConfig{listen: "127.0.0.1:8080", db: "./darkshare.db", flushInterval: time.Second, limits: server.DefaultLimits, conns: defaultConns, campaign: noCampaign}},
+		{name: "defaults", want: serveConfig{listen: "127.0.0.1:8080", db: "./darkshare.db", flushInterval: time.Second, limits: server.DefaultLimits, conns: defaultConns, campaign: noCampaign, pageParams: defaultPageParams}},
 		{
 			name: "env sets defaults",
 			env: map[string]string{"DARKSHARE_LISTEN": ":9000", "DARKSHARE_DB": "/data/d.db", "DARKSHARE_BASE_URL": "https://s.example.org",
 				"DARKSHARE_ALLOW_HOST": "*.example.org", "DARKSHARE_FLUSH_INTERVAL": "250ms"},
-			want: serveConfig{listen: ":9000", db: "/data/d.db", baseURL: "https://s.example.org", allowHost: "*.example.org", flushInterval: 250 * time.Millisecond, limits: server.DefaultLimits, conns: defaultConns, campaign: noCampaign},
+			want: serveConfig{listen: ":9000", db: "/data/d.db", baseURL: "https://s.example.org", allowHost: "*.example.org", flushInterval: 250 * time.Millisecond, limits: server.DefaultLimits, conns: defaultConns, campaign: noCampaign, pageParams: defaultPageParams},
 		},
 		{
 			name: "flags beat env",
 			args: []string{"--listen", "127.0.0.1:1", "--flush-interval", "2s", "--allow-host", "a.org"},
 			env:  map[string]string{"DARKSHARE_LISTEN": ":9000", "DARKSHARE_FLUSH_INTERVAL": "250ms", "DARKSHARE_ALLOW_HOST": "b.org"},
-			want: serveConfig{listen: "127.0.0.1:1", db: "./darkshare.db", allowHost: "a.org", flushInterval: 2 * time.Second, limits: server.DefaultLimits, conns: defaultConns, campaign: noCampaign},
+			want: serveConfig{listen: "127.0.0.1:1", db: "./darkshare.db", allowHost: "a.org", flushInterval: 2 * time.Second, limits: server.DefaultLimits, conns: defaultConns, campaign: noCampaign, pageParams: defaultPageParams},
 		},
 		{
 			name: "rates from env and flags",
 			args: []string{"--rate-mint", "5/10s", "--rate-login", "off", "--block-host", "bad.example", "--trusted-proxy", "10.0.0.0/8"},
 			env:  map[string]string{"DARKSHARE_RATE_MINT": "1/1h", "DARKSHARE_RATE_SHARE": "7/1m"},
 			want: serveConfig{listen: "127.0.0.1:8080", db: "./darkshare.db", flushInterval: time.Second, blockHost: "bad.example", trustedProxy: "10.0.0.0/8",
-				limits: server.Limits{Mint: server.Rate{N: 5, Per: 10 * time.Second}, Share: server.Rate{N: 7, Per: time.Minute}, View: server.DefaultLimits.View}, conns: defaultConns, campaign: noCampaign},
+				limits: server.Limits{Mint: server.Rate{N: 5, Per: 10 * time.Second}, Share: server.Rate{N: 7, Per: time.Minute}, View: server.DefaultLimits.View}, conns: defaultConns, campaign: noCampaign, pageParams: defaultPageParams},
 		},
 		{
 			name: "client address header from env, then flag",
 			args: []string{"--client-ip-header", "x-real-ip"},
 			env:  map[string]string{"DARKSHARE_CLIENT_IP_HEADER": "X-Forwarded-For"},
-			want: serveConfig{listen: "127.0.0.1:8080", db: "./darkshare.db", flushInterval: time.Second, clientIPHeader: track.XRealIP, limits: server.DefaultLimits, conns: defaultConns, campaign: noCampaign},
+			want: serveConfig{listen: "127.0.0.1:8080", db: "./darkshare.db", flushInterval: time.Second, clientIPHeader: track.XRealIP, limits: server.DefaultLimits, conns: defaultConns, campaign: noCampaign, pageParams: defaultPageParams},
 		},
 		{name: "bad client address header", args: []string{"--client-ip-header", "Forwarded"}, wantErr: true},
 		{name: "bad client address header env", env: map[string]string{"DARKSHARE_CLIENT_IP_HEADER": "X-Client-IP"}, wantErr: true},
@@ -60,7 +64,7 @@ func TestServeFlags(t *testing.T) {
 			args: []string{"--read-timeout", "3s", "--max-conns", "0"},
 			env: map[string]string{"DARKSHARE_READ_TIMEOUT": "1m", "DARKSHARE_WRITE_TIMEOUT": "2m", "DARKSHARE_IDLE_TIMEOUT": "5s",
 				"DARKSHARE_MAX_CONNS": "100", "DARKSHARE_MAX_CONNS_PER_IP": "7"},
-			want: serveConfig{listen: "127.0.0.1:8080", db: "./darkshare.db", flushInterval: time.Second, limits: server.DefaultLimits, campaign: noCampaign,
+			want: serveConfig{listen: "127.0.0.1:8080", db: "./darkshare.db", flushInterval: time.Second, limits: server.DefaultLimits, campaign: noCampaign, pageParams: defaultPageParams,
 				conns: server.Conns{ReadTimeout: 3 * time.Second, WriteTimeout: 2 * time.Minute, IdleTimeout: 5 * time.Second, Max: 0, MaxPerIP: 7}},
 		},
 		{name: "zero timeout", args: []string{"--idle-timeout", "0s"}, wantErr: true},
@@ -80,10 +84,7 @@ func TestServeFlags(t *testing.T) {
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
 			}
-			if tt.want.pageParams == "" { // TestPageParamsFlag tests it
-				tt.want.pageParams = link.DefaultPageParams
-			}
-			if !tt.wantErr && got != tt.want {
+			if !tt.wantErr && !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("got %+v, want %+v", got, tt.want)
 			}
 		})

@@ -7,7 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strings"
+	"net/url"
 	"time"
 )
 
@@ -37,7 +37,11 @@ redirects go on: use it to alert, not to route (README).`}
 			return fmt.Errorf("healthcheck: DARKSHARE_LISTEN: %w", err)
 		}
 	}
-	status, err := askHealth(ctx, strings.TrimSuffix(base, "/")+"/healthz")
+	healthz, err := url.JoinPath(base, "healthz")
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	status, err := askHealth(ctx, healthz)
 	if err != nil {
 		return fmt.Errorf("healthcheck: %w", err)
 	}
@@ -75,7 +79,7 @@ func askHealth(ctx context.Context, healthz string) (string, error) {
 		return "", err
 	}
 	defer resp.Body.Close()
-	var answer struct{ Status, Reason string }
+	var answer struct{ Reason string }
 	_ = json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&answer)
 	if resp.StatusCode != http.StatusOK {
 		if answer.Reason != "" {

@@ -39,8 +39,12 @@ with the admin token in --token or DARKSHARE_ADMIN_TOKEN). Run
 
 // keysCommand is "darkshare keys create|list|revoke".
 func keysCommand(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	if len(args) == 0 {
+	switch {
+	case len(args) == 0:
 		return errors.New(`keys: say create, list or revoke (more: darkshare keys --help)`)
+	case isHelp(args[0]) || args[0] == "help":
+		_, err := io.WriteString(stdout, keysUsage)
+		return err
 	}
 	verb, args := args[0], args[1:]
 	const where = `
@@ -58,9 +62,6 @@ admin token).`
 	case "revoke":
 		cmd.args = []string{"ID"}
 		cmd.about = "Revokes the API key ID (the first column of keys list); it is refused at\nonce, also by instances sharing a PostgreSQL database." + where
-	case "-h", "--h", "-help", "--help", "help":
-		_, err := io.WriteString(stdout, keysUsage)
-		return err
 	default:
 		return fmt.Errorf("keys: unknown verb %q; say create, list or revoke (more: darkshare keys --help)", verb)
 	}

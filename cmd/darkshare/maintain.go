@@ -40,7 +40,7 @@ PostgreSQL databases are backed up with pg_dump
 		return fmt.Errorf("backup: %w", server.ErrBackupElsewhere)
 	}
 	if *serverURL == "" {
-		if err := mustExist(*dbPath); err != nil {
+		if err := dbFlagMustExist(*dbPath); err != nil {
 			return fmt.Errorf("backup: %w", err)
 		}
 	}
@@ -142,7 +142,7 @@ on a backup, and says whether it passed.`}
 	if isPostgresURL(*dbPath) {
 		return errors.New("check: runs bbolt's consistency check on a file; PostgreSQL checks its own pages (data checksums, amcheck)")
 	}
-	if err := mustExist(*dbPath); err != nil {
+	if err := dbFlagMustExist(*dbPath); err != nil {
 		return fmt.Errorf("check: %w", err)
 	}
 	if err := checkFile(*dbPath); err != nil {

@@ -102,7 +102,7 @@ type serveConfig struct {
 	conns                                        server.Conns
 	campaign                                     link.Campaign
 	landingMarker                                bool
-	pageParams                                   string // checked by link.ParsePageParams
+	pageParams                                   []string
 }
 
 // serveCommand is how serve is called; darkshare with no command, or
@@ -167,7 +167,7 @@ func parseServeFlags(args []string, getenv func(string) string, help io.Writer) 
 	fs.StringVar(&cfg.campaign.Name, "campaign-name", getenv("DARKSHARE_CAMPAIGN_NAME"), "campaign the visits are booked under (default "+link.DefaultCampaignName+"); for xtor, the declared IDs such as CS1-42")
 	fs.StringVar(&cfg.campaign.Template, "campaign-template", getenv("DARKSHARE_CAMPAIGN_TEMPLATE"), "query pairs of --campaign custom, with {channel}, {campaign} and {code}: src={channel}&med=dark-social&camp={campaign}")
 	fs.BoolVar(&cfg.landingMarker, "landing-marker", envBool(getenv, "DARKSHARE_LANDING_MARKER"), "add "+link.MarkerParam+"=<code> to targets on redirect, for the landing beacon")
-	fs.StringVar(&cfg.pageParams, "page-params", envOr(getenv, "DARKSHARE_PAGE_PARAMS", link.DefaultPageParams), "comma list of the query parameters a page address keeps, the ones that pick the content; '' keeps none")
+	pageParams := fs.String("page-params", envOr(getenv, "DARKSHARE_PAGE_PARAMS", link.DefaultPageParams), "comma list of the query parameters a page address keeps, the ones that pick the content; '' keeps none")
 	interval, err := envDuration(getenv, "DARKSHARE_FLUSH_INTERVAL", time.Second)
 	if err != nil {
 		return cfg, err
@@ -192,7 +192,7 @@ func parseServeFlags(args []string, getenv func(string) string, help io.Writer) 
 		return cfg, fmt.Errorf("--campaign: %w", err)
 	}
 	cfg.campaign = campaign
-	if _, err := link.ParsePageParams(cfg.pageParams); err != nil {
+	if cfg.pageParams, err = link.ParsePageParams(*pageParams); err != nil {
 		return cfg, fmt.Errorf("--page-params: %w", err)
 	}
 	return cfg, nil
@@ -339,11 +339,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		_ = ln.Close()
 		return err
 	}
-	pageParams, _ := link.ParsePageParams(cfg.pageParams) // checked by parseServeFlags
 	// The listen address is the service too, whatever --base-url says.
 	links, err := link.NewService(be.links, link.Policy{Allow: allow, Block: block, BaseURL: baseURL, SelfHosts: []string{ln.Addr().String()},
 		SelfTargets: []string{baseURL + server.DemoPath}, Campaign: cfg.campaign, Marker: cfg.landingMarker, Feed: be.feed,
-		PageParams: pageParams})
+		PageParams: cfg.pageParams})
 	if err != nil {
 		_ = ln.Close()
 		return err
