@@ -257,23 +257,17 @@ func importCSV(ctx context.Context, links *link.Service, in io.Reader, progress 
 		lines []int
 	)
 	flush := func() error {
-		n, rejected, err := links.Import(ctx, batch)
+		res, err := links.Import(ctx, batch)
 		if err != nil {
 			return fmt.Errorf("links import: %w", err)
 		}
-		asked := 0 // links the accepted rows ask for
-		for i, req := range batch {
-			switch err, ok := rejected[i]; {
-			case ok:
+		for i := range batch {
+			if err, ok := res.Rejected[i]; ok {
 				sum.rejected = append(sum.rejected, rejectedRow{line: lines[i], err: err})
-			case len(req.Channels) == 0:
-				asked += len(link.Channels)
-			default:
-				asked += len(req.Channels)
 			}
 		}
-		sum.minted += n
-		sum.existing += asked - n
+		sum.minted += res.Minted
+		sum.existing += res.Existing
 		progress.show(sum)
 		batch, lines = batch[:0], lines[:0]
 		return nil

@@ -347,8 +347,8 @@ func TestSharedStoreImportArrivesInOnePoll(t *testing.T) {
 	for i := range reqs {
 		reqs[i] = link.MintRequest{URL: fmt.Sprintf("https://a.example/%d", i), Channels: []string{"sms"}}
 	}
-	if n, rejected, err := a.Import(ctx, reqs); err != nil || n != len(reqs) || len(rejected) != 0 {
-		t.Fatalf("Import = %d, %v, %v", n, rejected, err)
+	if res, err := a.Import(ctx, reqs); err != nil || res.Minted != len(reqs) || len(res.Rejected) != 0 {
+		t.Fatalf("Import = %+v, %v", res, err)
 	}
 	mustPoll(t, b.Service)
 	b.gets.gets.Store(0)

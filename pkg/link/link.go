@@ -364,20 +364,30 @@ func (s *Service) normalize(raw string) (normalTarget, error) {
 	return t, nil
 }
 
+// ImportResult is what an Import did.
+type ImportResult struct {
+	Minted   int // links made
+	Existing int // links the accepted requests asked for that existed already
+	// Rejected are the requests the policy refused, by index.
+	Rejected map[int]error
+}
+
 // Import mints, as the admin, the links of many pages in one store write.
-// Requests the policy refuses are skipped and reported in rejected, by
-// index; err is only for a failed write, after which nothing was minted.
-func (s *Service) Import(ctx context.Context, reqs []MintRequest) (minted int, rejected map[int]error, err error) {
-	rejected = make(map[int]error)
+// Requests the policy refuses are skipped and reported; err is only for a
+// failed write, after which nothing was minted.
+func (s *Service) Import(ctx context.Context, reqs []MintRequest) (ImportResult, error) {
+	res := ImportResult{Rejected: make(map[int]error)}
 	targets := make([]Target, 0, len(reqs))
+	asked := 0
 	for i, r := range reqs {
 		r.Trusted = true
 		t, err := s.check(r)
 		if err != nil {
-			rejected[i] = err
+			res.Rejected[i] = err
 			continue
 		}
 		targets = append(targets, t)
+		asked += len(t.Channels)
 	}
 	// The new links are not in the route index: from now on a code missing
 	// from it is looked up in the db again. A shared store's are, within a
@@ -387,9 +397,10 @@ func (s *Service) Import(ctx context.Context, reqs []MintRequest) (minted int, r
 	}
 	n, err := s.store.MintMany(ctx, targets, s.newLinkFor)
 	if err != nil {
-		return 0, rejected, fmt.Errorf("import %d pages: %w", len(targets), err)
+		return ImportResult{Rejected: res.Rejected}, fmt.Errorf("import %d pages: %w", len(targets), err)
 	}
-	return n, rejected, nil
+	res.Minted, res.Existing = n, asked-n
+	return res, nil
 }
 
 func (s *Service) newLinkFor(target string, ch Channel) (Link, error) { return s.newLink(target)(ch) }

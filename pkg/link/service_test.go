@@ -158,7 +158,7 @@ func TestRoutesFallBackToTheDBUntilLoaded(t *testing.T) {
 	if _, err := s.LoadRoutes(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.Import(ctx, []link.MintRequest{{URL: "https://c.example/", Channels: []string{"sms"}}}); err != nil {
+	if _, err := s.Import(ctx, []link.MintRequest{{URL: "https://c.example/", Channels: []string{"sms"}}}); err != nil {
 		t.Fatal(err)
 	}
 	_, imported, err := s.ByURL(ctx, "https://c.example/")
@@ -167,5 +167,33 @@ func TestRoutesFallBackToTheDBUntilLoaded(t *testing.T) {
 	}
 	if r, err := s.Route(ctx, imported[0].Code); err != nil || r.URL != "https://c.example/" {
 		t.Fatalf("imported link after loading: %+v, %v", r, err)
+	}
+}
+
+// Import says how many of the links asked for existed already, counting
+// a request's channels as the policy reads them: none is every channel,
+// and a channel named twice is one link.
+func TestImportCountsExisting(t *testing.T) {
+	ctx := context.Background()
+	s := newServiceOn(t, storetest.MustOpen(t))
+	reqs := []link.MintRequest{
+		{URL: "https://a.example/"},                                        // every channel
+		{URL: "https://b.example/", Channels: []string{"sms", "sms"}},      // one link
+		{URL: "https://c.example/", Channels: []string{"no such channel"}}, // rejected
+	}
+	first, err := s.Import(ctx, reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := len(link.Channels)
+	if first.Minted != all+1 || first.Existing != 0 || len(first.Rejected) != 1 || first.Rejected[2] == nil {
+		t.Fatalf("first import: %+v, want %d minted, none existing, request 2 rejected", first, all+1)
+	}
+	again, err := s.Import(ctx, reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Minted != 0 || again.Existing != all+1 {
+		t.Fatalf("second import: %+v, want none minted, %d existing", again, all+1)
 	}
 }
